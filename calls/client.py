@@ -1,0 +1,559 @@
+"""The Truedy Calls API client: the only code that talks HTTP to Truedy.
+
+One pooled ``httpx.Client`` with explicit timeouts and limits (R1), bounded retries with full
+jitter for idempotent GETs (R2), ``Retry-After`` honoured but never slept on for long (R3), call
+ids checked before they reach a URL (S13), the API key sent only to the API host (S14). Every
+failure becomes a ``calls.errors.TruedyError``. Pure Python + httpx: no Django, so the services
+layer builds it from settings. The API contract is /work/shared/truedy-api.md.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from calls.errors import (
+    Forbidden,
+    InvalidCallId,
+    MalformedResponse,
+    NotFound,
+    PaymentRequired,
+    RateLimited,
+    RecordingUnavailable,
+    TruedyError,
+    Unauthorized,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    ValidationFailed,
+)
+from calls.records import (
+    DIRECTIONS,
+    STATUSES,
+    Agent,
+    Call,
+    CallPage,
+    parse_agent_page,
+    parse_call,
+    parse_call_page,
+    parse_timestamp,
+)
+
+logger = logging.getLogger("calls.client")
+
+T = TypeVar("T")
+
+# Opaque Truedy ids are UUIDs or `call_…`: this covers both and can hold no `/`, `.`, `%`, `?`
+# or `#`, so a checked id can never change the shape of the URL (S13). Use with fullmatch().
+CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Writes are tiny GETs; the pool timeout turns pool exhaustion into a fast error (back-pressure)
+# instead of an unbounded queue (R1).
+WRITE_TIMEOUT = 5.0
+POOL_TIMEOUT = 1.0
+
+PAGE_LIMIT_MAX = 100  # the documented maximum `limit`
+MAX_AGENT_PAGES = 100  # 10,000 agents: a guard against an upstream that never stops paging
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The request either never left (connect) or a GET may safely be repeated (read).
+RETRY_TRANSPORT_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadTimeout,
+    httpx.ReadError,
+    httpx.RemoteProtocolError,
+)
+# For recordings only connection failures are retried: a stream may already be half-consumed.
+RECORDING_RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+RECORDING_OK_STATUSES = frozenset({200, 206, 416})
+RECORDING_GONE_STATUSES = frozenset({403, 404, 410})
+# The only upstream headers a browser-facing audio response may need (A2).
+RECORDING_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-range",
+    "accept-ranges",
+    "etag",
+    "last-modified",
+)
+
+_MAX_MESSAGE = 200  # upstream error messages are truncated for logs and exceptions
+_MAX_ERROR_BODY = 16 * 1024  # read at most this much of a streamed error body
+
+
+def is_valid_call_id(value: str) -> bool:
+    """True if ``value`` is safe to put in an upstream URL path."""
+    return isinstance(value, str) and CALL_ID_PATTERN.fullmatch(value) is not None
+
+
+class TruedyClient:
+    """A thread-safe client for the Truedy Calls API. Create one per process and reuse it."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        transport: httpx.BaseTransport | None = None,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 8.0,
+        max_attempts: int = 3,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 2.0,
+        max_retry_wait: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+        max_connections: int = 20,
+        user_agent: str = "truedy-dashboard/0.1",
+    ) -> None:
+        base = httpx.URL(base_url)
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError("base_url must be an absolute http(s) URL")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if not _is_header_safe(api_key) or " " in api_key:
+            raise ValueError("api_key contains characters that cannot go in a header")
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._clock = clock
+        headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        if api_key:  # no key at all: send nothing and let Truedy answer 401
+            headers["Authorization"] = f"Bearer {api_key}"
+        # httpx appends a trailing slash to base_url and relative paths are joined onto it, so
+        # "calls" becomes "/api/public/v1/calls" with or without a slash in the setting.
+        self._http = httpx.Client(
+            base_url=base,
+            transport=transport,
+            headers=headers,
+            timeout=httpx.Timeout(
+                connect=connect_timeout, read=read_timeout, write=WRITE_TIMEOUT, pool=POOL_TIMEOUT
+            ),
+            limits=httpx.Limits(max_connections=max_connections),
+            follow_redirects=False,
+        )
+        self._base_path = self._http.base_url.path
+
+    # --- context manager -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- API methods ---------------------------------------------------------------------------
+
+    def list_calls(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        direction: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> CallPage:
+        """``GET /calls`` (Call Management guide): one page, newest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise ValueError(f"limit must be an integer in 1..100, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        if direction is not None and direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        params: dict[str, str] = {}
+        if agent_id:  # None or "" (the form's "any agent") means no filter
+            params["agent_id"] = agent_id
+        if status is not None:
+            params["status"] = status
+        if direction is not None:
+            params["direction"] = direction
+        if created_after is not None:
+            params["created_after"] = format_timestamp(created_after)
+        if created_before is not None:
+            params["created_before"] = format_timestamp(created_before)
+        # Always sent: the guide's default limit is 20, the API reference's 50.
+        params["limit"] = str(limit)
+        params["offset"] = str(offset)
+        return self._get(
+            "calls", params, lambda body: parse_call_page(body, limit=limit, offset=offset)
+        )
+
+    def get_call(self, call_id: str) -> Call:
+        """``GET /calls/{id}`` (Call Management guide): one call with transcript and recording."""
+        if not is_valid_call_id(call_id):
+            raise InvalidCallId("not a valid call id")  # no request is made (S13)
+        path = "calls/" + urllib.parse.quote(call_id, safe="")
+        return self._get(path, None, lambda body: parse_call(_data_of(body)))
+
+    def list_agents(self) -> tuple[Agent, ...]:
+        """``GET /agents`` (API reference), every page: the choices of the agent filter."""
+        agents: dict[str, Agent] = {}
+        offset = 0
+        for _ in range(MAX_AGENT_PAGES):
+            params = {"limit": str(PAGE_LIMIT_MAX), "offset": str(offset)}
+            page, total = self._get("agents", params, parse_agent_page)
+            for agent in page:
+                agents.setdefault(agent.id, agent)  # rows can shift between pages: dedupe
+            offset += len(page)
+            if not page or offset >= total:
+                break
+        else:
+            logger.warning("Truedy agents: stopped after %d pages", MAX_AGENT_PAGES)
+        return tuple(agents.values())
+
+    def open_recording(
+        self,
+        recording_url: str,
+        *,
+        range_header: str | None = None,
+        if_range: str | None = None,
+    ) -> RecordingStream:
+        """Open Truedy's signed recording link as a stream (Call object: ``recording_url``).
+
+        The caller must close the result (``with`` or exhaust ``iter_bytes``). Only https URLs,
+        or URLs on the API's own origin (the simulator), are fetched, and never with the key.
+        """
+        url = self._checked_recording_url(recording_url)
+        # identity: iter_raw passes bytes through, so ranges and Content-Length stay exact.
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+        if range_header and _is_header_safe(range_header):
+            headers["Range"] = range_header
+        if if_range and _is_header_safe(if_range):
+            headers["If-Range"] = if_range
+        request = self._http.build_request("GET", url, headers=headers)
+        # The signature authorises the link; the API key must not reach a storage host (S14).
+        request.headers.pop("Authorization", None)
+        where = f"{url.host}{url.path}"  # never the query string: it holds the signature
+
+        for attempt in range(self._max_attempts):
+            try:
+                response = self._http.send(request, stream=True)
+                break
+            except RECORDING_RETRY_ERRORS as exc:
+                error = _transport_error(exc, detail=False)
+                self._log_failure("GET", where, None, error, attempt)
+                if attempt + 1 >= self._max_attempts:
+                    raise error from exc
+                self._sleep(self._backoff(attempt))
+            except httpx.TransportError as exc:
+                error = _transport_error(exc, detail=False)
+                self._log_failure("GET", where, None, error, attempt)
+                raise error from exc
+
+        status = response.status_code
+        if status in RECORDING_OK_STATUSES:
+            return RecordingStream(response)
+        try:
+            request_id = _request_id(_json_or_none(_read_capped(response)), response)
+        except httpx.HTTPError:
+            request_id = None
+        finally:
+            response.close()
+        message = f"recording link answered {status}"
+        error_class: type[TruedyError]
+        if status in RECORDING_GONE_STATUSES or 400 <= status < 500:
+            error_class = RecordingUnavailable
+        else:
+            error_class = UpstreamUnavailable
+        error = error_class(message, request_id=request_id, status_code=status)
+        self._log_failure("GET", where, status, error, 0)
+        raise error
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, str] | None, parse: Callable[[Any], T]) -> T:
+        response = self._send_with_retries(path, params)
+        request_id = response.headers.get("x-request-id")
+        try:
+            body = response.json()
+            request_id = _request_id(body, response)
+            return parse(body)
+        except MalformedResponse as exc:
+            error = MalformedResponse(
+                exc.message, request_id=request_id, status_code=response.status_code
+            )
+            cause: Exception = exc
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+            error = MalformedResponse(
+                "Truedy answered something that is not JSON",
+                request_id=request_id,
+                status_code=response.status_code,
+            )
+            cause = exc
+        self._log_failure("GET", self._base_path + path, response.status_code, error, 0)
+        raise error from cause
+
+    def _send_with_retries(self, path: str, params: Mapping[str, str] | None) -> httpx.Response:
+        where = self._base_path + path
+        for attempt in range(self._max_attempts):
+            last = attempt + 1 >= self._max_attempts
+            try:
+                response = self._http.get(path, params=params)
+            except RETRY_TRANSPORT_ERRORS as exc:
+                error = _transport_error(exc, detail=True)
+                self._log_failure("GET", where, None, error, attempt)
+                if last:
+                    raise error from exc
+                self._sleep(self._backoff(attempt))
+                continue
+            except httpx.TransportError as exc:  # pool timeout, write error...: not retried
+                error = _transport_error(exc, detail=True)
+                self._log_failure("GET", where, None, error, attempt)
+                raise error from exc
+
+            if response.is_success:
+                return response
+            error = _error_from_response(response, now=self._clock())
+            self._log_failure("GET", where, response.status_code, error, attempt)
+            if response.status_code not in RETRY_STATUSES or last:
+                raise error
+            wait = error.retry_after
+            if wait is not None and wait > self._max_retry_wait:
+                raise error  # too long to hold a request thread: let the caller serve stale
+            self._sleep(wait if wait is not None else self._backoff(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter (R2): uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""
+        return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt))
+
+    def _checked_recording_url(self, recording_url: str) -> httpx.URL:
+        """SSRF guard: https anywhere, or exactly the API's own origin (the simulator)."""
+        try:
+            url = httpx.URL(recording_url)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise RecordingUnavailable("recording URL is not a valid URL") from exc
+        if not url.is_absolute_url or not url.host or url.userinfo:
+            raise RecordingUnavailable("recording URL is not an absolute URL")
+        if url.scheme == "https":
+            return url
+        base = self._http.base_url
+        if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
+            return url
+        raise RecordingUnavailable("recording URL is neither https nor on the API host")
+
+    def _log_failure(
+        self, method: str, where: str, status: int | None, error: TruedyError, attempt: int
+    ) -> None:
+        logger.warning(
+            "Truedy %s %s failed: status=%s request_id=%s error=%s attempt=%d/%d: %s",
+            method,
+            where,
+            status,
+            error.request_id,
+            type(error).__name__,
+            attempt + 1,
+            self._max_attempts,
+            error.message,
+        )
+
+
+class RecordingStream:
+    """An open upstream audio response. Iterate ``iter_bytes`` once, or close it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code: int = response.status_code
+        self.headers: dict[str, str] = {
+            name: response.headers[name] for name in RECORDING_HEADERS if name in response.headers
+        }
+
+    def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
+        """Raw bytes (no content decoding, so byte ranges stay exact); closes when done."""
+        try:
+            yield from self._response.iter_raw(chunk_size)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, detail=False) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._response.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._response.is_closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC ISO 8601 with ``Z``; microseconds only when non-zero. Naive datetimes are a bug."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime: pass an aware datetime (UTC)")
+    utc = value.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_header_safe(value: str) -> bool:
+    """Printable ASCII only: anything else would break or inject into a header."""
+    return isinstance(value, str) and all(32 <= ord(char) < 127 for char in value)
+
+
+def _data_of(body: Any) -> Any:
+    if not isinstance(body, dict):
+        raise MalformedResponse("response is not a JSON object")
+    return body.get("data")
+
+
+def _request_id(body: Any, response: httpx.Response) -> str | None:
+    """Truedy's ``meta.request_id`` (both envelopes), else an ``X-Request-Id`` header."""
+    if isinstance(body, dict):
+        meta = body.get("meta")
+        if isinstance(meta, dict):
+            value = meta.get("request_id")
+            if isinstance(value, str) and value:
+                return value[:_MAX_MESSAGE]
+    return response.headers.get("x-request-id")
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    """At most ``_MAX_ERROR_BODY`` bytes of a streamed body (an error body from a storage host
+    is not trusted to be small)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= _MAX_ERROR_BODY:
+            break
+    return b"".join(chunks)[:_MAX_ERROR_BODY]
+
+
+def _transport_error(exc: httpx.TransportError, *, detail: bool) -> UpstreamUnavailable:
+    """Map an httpx transport failure; ``detail=False`` keeps httpx's text out (recordings)."""
+    kind = type(exc).__name__
+    message = f"{kind}: {str(exc)[:_MAX_MESSAGE]}" if detail else kind
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.PoolTimeout):
+        return UpstreamTimeout(f"Truedy did not answer in time ({message})")
+    return UpstreamUnavailable(f"Truedy could not be reached ({message})")
+
+
+def _parse_retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _parse_reset_at(value: Any, now: float) -> float | None:
+    """A 429's ``details.reset_at`` (ISO 8601; a Unix time is tolerated) as seconds from now."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return max(0.0, value - now) if math.isfinite(value) else None
+    try:
+        when = parse_timestamp(value) if isinstance(value, str) else None
+    except MalformedResponse:
+        return None
+    return None if when is None else max(0.0, when.timestamp() - now)
+
+
+def _error_from_response(response: httpx.Response, *, now: float) -> TruedyError:
+    """Map a non-2xx response and its error envelope to a ``TruedyError``."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):  # non-JSON error bodies still map by status
+        body = None
+    envelope = body.get("error") if isinstance(body, dict) else None
+    envelope = envelope if isinstance(envelope, dict) else {}
+    details = envelope.get("details")
+    details = details if isinstance(details, dict) else {}
+
+    code = envelope.get("code") if isinstance(envelope.get("code"), str) else None
+    upstream_message = envelope.get("message")
+    message = f"Truedy answered HTTP {status}"
+    if code:
+        message += f" {code}"
+    if isinstance(upstream_message, str) and upstream_message:
+        message += f": {upstream_message[:_MAX_MESSAGE]}"
+
+    retry_after = _parse_retry_after(response.headers.get("retry-after"), now)
+    if retry_after is None and status == 429:
+        retry_after = _parse_reset_at(details.get("reset_at"), now)
+
+    common: dict[str, Any] = {
+        "request_id": _request_id(body, response),
+        "status_code": status,
+        "code": code,
+        "retry_after": retry_after,
+    }
+    if status in (400, 422):
+        field = details.get("field")
+        reason = details.get("reason")
+        return ValidationFailed(
+            message,
+            field=field if isinstance(field, str) else None,
+            reason=reason if isinstance(reason, str) else None,
+            **common,
+        )
+    error_class: type[TruedyError] = {
+        401: Unauthorized,
+        402: PaymentRequired,
+        403: Forbidden,
+        404: NotFound,
+        429: RateLimited,
+    }.get(status, UpstreamUnavailable)
+    return error_class(message, **common)

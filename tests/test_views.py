@@ -45,7 +45,7 @@ def test_call_list_shows_real_simulator_data(staff_client, simulator):
     page = response.context["calls"]
     assert len(page) == 25
     total = response.context["total"]
-    assert f"of {total} calls" in response.content.decode()
+    assert f"of {total:,} calls" in response.content.decode()
     first = page[0]
     assert first.id in {c.id for c in backend.get_client().list_calls(limit=25).calls}
 

@@ -628,15 +628,15 @@ def test_real_time_clock_starts_now_and_ticks() -> None:
 
 
 @pytest.mark.slow
-def test_100k_calls_construct_fast_and_answer_quickly() -> None:
-    started = time.perf_counter()
+def test_100k_calls_build_and_page_correctly() -> None:
+    """Scale is a setting; its speed is measured by bench/simulator_startup.py, not here."""
     sim = Simulator(seed=42, call_count=100_000, now=NOW)
-    assert time.perf_counter() - started < 5
     api = client_for(sim)
-    started = time.perf_counter()
     body = api.get("/calls", params={"limit": 100, "status": "failed", "offset": 50}).json()
-    assert time.perf_counter() - started < 1
     assert body["meta"]["total"] > 1000 and len(body["data"]) == 100
+    assert all(call["status"] == "failed" for call in body["data"])
+    visible = api.get("/calls", params={"limit": 1}).json()["meta"]["total"]
+    assert 90_000 < visible < 95_000  # about 12 of the 13 months are visible
 
 
 # --------------------------------------------------------------------------- switches

@@ -21,7 +21,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or (_DEV_SECRET_KEY if DEBUG else
 if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random string of at least 50 characters when DEBUG is off. "
-        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+        "For local development on this machine, set DEBUG=true instead."
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
@@ -17,7 +16,6 @@ def call_list(request: HttpRequest) -> HttpResponse:
         agent_names = services.agent_names()
     except TruedyError as error:
         return upstream_error(request, error)
-    pages = Paginator(range(page.total), PER_PAGE)
     context = {
         "calls": page.calls,
         "agent_names": agent_names,
@@ -25,7 +23,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
         "first_row": page.offset + 1,
         "last_row": page.offset + len(page.calls),
         "page_number": page_number,
-        "num_pages": pages.num_pages,
+        "num_pages": max(1, -(-page.total // PER_PAGE)),
     }
     return TemplateResponse(request, "calls/call_list.html", context)
 

@@ -888,3 +888,15 @@ def test_command_serves_until_stopped() -> None:
     assert not thread.is_alive()
     with pytest.raises(httpx.ConnectError):
         httpx.get(base_url + "/calls", headers=AUTH)
+
+
+def test_request_log_keeps_only_the_newest_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded simulator runs for the life of the dashboard: its log must not grow forever."""
+    import calls.simulator.app as app_module
+
+    monkeypatch.setattr(app_module, "REQUEST_LOG_LIMIT", 3)
+    sim = Simulator(call_count=20, now=NOW)
+    api = client_for(sim)
+    for offset in range(5):
+        api.get("/calls", params={"limit": 1, "offset": offset})
+    assert [r.query["offset"] for r in sim.requests] == ["2", "3", "4"]

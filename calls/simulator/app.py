@@ -3,6 +3,7 @@
 import hmac
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from http import HTTPStatus
@@ -35,6 +36,8 @@ from .switches import Fault, Switches
 API_PREFIX = "/api/public/v1"
 DEFAULT_API_KEY = "truedy_simulatorsimulatorsimulator00000"
 DEFAULT_RATE_LIMIT = 100  # what the real API documents, reported in injected 429s
+# The embedded simulator lives as long as the dashboard process: keep only the newest requests.
+REQUEST_LOG_LIMIT = 10_000
 
 FAULT_CODES = {
     400: "bad_request",
@@ -93,7 +96,7 @@ class Simulator:
         self._renderer = Renderer(self.data, self._signer, transcript_delay_seconds)
         self._api = Api(self.data, self._renderer)
         self._audio = AudioFiles()
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._requests_lock = threading.Lock()
 
     @property

@@ -118,6 +118,7 @@ class TruedyClient:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
         max_connections: int = 20,
+        max_recording_connections: int = 100,
         user_agent: str = "truedy-dashboard/0.1",
     ) -> None:
         base = httpx.URL(base_url)
@@ -150,11 +151,24 @@ class TruedyClient:
             follow_redirects=False,
         )
         self._base_path = self._http.base_url.path
+        # Audio streams get their own pool with no API key in it: a room full of listeners can
+        # hold connections for minutes and must not starve the API reads (R1), and the key must
+        # never reach a storage host (S14).
+        self._media = httpx.Client(
+            transport=transport,
+            headers={"User-Agent": user_agent},
+            timeout=httpx.Timeout(
+                connect=connect_timeout, read=read_timeout, write=WRITE_TIMEOUT, pool=POOL_TIMEOUT
+            ),
+            limits=httpx.Limits(max_connections=max_recording_connections),
+            follow_redirects=False,
+        )
 
     # --- context manager -----------------------------------------------------------------------
 
     def close(self) -> None:
         self._http.close()
+        self._media.close()
 
     def __enter__(self) -> Self:
         return self
@@ -249,14 +263,13 @@ class TruedyClient:
             headers["Range"] = range_header
         if if_range and _is_header_safe(if_range):
             headers["If-Range"] = if_range
-        request = self._http.build_request("GET", url, headers=headers)
-        # The signature authorises the link; the API key must not reach a storage host (S14).
-        request.headers.pop("Authorization", None)
+        # The signature authorises the link: the media pool holds no API key (S14).
+        request = self._media.build_request("GET", url, headers=headers)
         where = f"{url.host}{url.path}"  # never the query string: it holds the signature
 
         for attempt in range(self._max_attempts):
             try:
-                response = self._http.send(request, stream=True)
+                response = self._media.send(request, stream=True)
                 break
             except RECORDING_RETRY_ERRORS as exc:
                 error = _transport_error(exc, detail=False)

@@ -4,8 +4,10 @@ One `TruedyClient` per process (R1): it holds the connection pool and is thread-
 """
 
 import threading
+from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from calls.client import TruedyClient
 from calls.simulator import DEFAULT_API_KEY, Simulator
@@ -32,6 +34,17 @@ def get_simulator() -> Simulator:
             )
             _simulator.switches.latency_seconds = settings.TRUEDY_SIMULATOR_LATENCY_MS / 1000
         return _simulator
+
+
+def now() -> datetime:
+    """The upstream's "now": the simulator's clock when it is the backend, else real time.
+
+    Whether a transcript is still processing or a recording link has expired is judged against
+    the timestamps Truedy sends, so it must be judged on the same clock.
+    """
+    if uses_simulator():
+        return get_simulator().clock.now()
+    return timezone.now()
 
 
 def get_client() -> TruedyClient:

@@ -1,7 +1,16 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.core.cache import cache
 
 from calls import backend
+from calls.simulator import Simulator
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness is for production; here it would only slow every login."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -32,3 +41,28 @@ def staff_user(django_user_model):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+# The moment the frozen simulator stands still at: a Tuesday, so "yesterday" is a weekday.
+FROZEN_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_simulator(monkeypatch):
+    """A fresh embedded simulator whose clock stands still at FROZEN_NOW (tests move it).
+
+    Seed 42, so the same calls as the default backend; the dashboard's client is rebuilt on it
+    and both are put back afterwards.
+    """
+    sim = Simulator(seed=42, call_count=2000, now=FROZEN_NOW)
+    monkeypatch.setattr(backend, "_simulator", sim)
+    monkeypatch.setattr(backend, "_client", None)
+    yield sim
+    client = backend._client
+    if client is not None:
+        client.close()
+
+
+def upstream_paths(sim: Simulator) -> list[str]:
+    """The API paths the dashboard requested, in order (recording fetches included)."""
+    return [request.path for request in sim.requests]

@@ -617,7 +617,7 @@ HOSTILE_IDS = [
     "a" * 65,
     "café",
     "call_١٢٣",  # Arabic-Indic digits
-    "ｃａｌｌ",  # noqa: RUF001 - full-width letters
+    "ｃａｌｌ",
 ]
 
 

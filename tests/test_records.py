@@ -243,7 +243,7 @@ def test_null_and_empty_timestamps_are_none() -> None:
         "2026-11-23T10:00:00.Z",
         "2026-11-23T10:00:00Zjunk",
         "0001-01-01T00:00:00+01:00",
-        "２０２６-11-23T10:00:00Z",  # noqa: RUF001 - full-width digits must not parse
+        "２０２６-11-23T10:00:00Z",
         1700000000,
         ["2026-11-23T10:00:00Z"],
     ],

@@ -62,7 +62,7 @@ def test_upstream_failure_shows_a_friendly_page_with_the_request_id(staff_client
     try:
         response = staff_client.get("/calls/")
     finally:
-        simulator.switches.fail_next(0)
+        simulator.switches.reset()
     assert response.status_code == 502
     assert b"Truedy could not be reached" in response.content
     assert b"req_" in response.content

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "calls.middleware.StaffRequiredMiddleware",
+    "calls.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,10 +112,15 @@ TRUEDY_SIMULATOR_CALLS = env.int("TRUEDY_SIMULATOR_CALLS", default=2000)
 TRUEDY_SIMULATOR_SEED = env.int("TRUEDY_SIMULATOR_SEED", default=42)
 TRUEDY_SIMULATOR_LATENCY_MS = env.int("TRUEDY_SIMULATOR_LATENCY_MS", default=0)
 
-# Cache lifetimes, in seconds.
+# Cache lifetimes, in seconds. A call whose transcript is final is kept long; a live call or
+# one still being transcribed very briefly, so a page that polls it sees the change.
 CACHE_TTL_CALL_LIST = env.int("CACHE_TTL_CALL_LIST", default=30)
-CACHE_TTL_CALL = env.int("CACHE_TTL_CALL", default=60)
+CACHE_TTL_CALL_FINAL = env.int("CACHE_TTL_CALL_FINAL", default=600)
+CACHE_TTL_CALL_PENDING = env.int("CACHE_TTL_CALL_PENDING", default=5)
 CACHE_TTL_AGENTS = env.int("CACHE_TTL_AGENTS", default=300)
+# How long after a call ends a missing transcript counts as "being processed" (Truedy takes
+# seconds); after that the call is shown as having no transcript and polling stops.
+TRANSCRIPT_PROCESSING_WINDOW = env.int("TRANSCRIPT_PROCESSING_WINDOW", default=600)
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,18 @@
 """Display formats shared by every call template."""
 
+import functools
+
 from django import template
+from django.utils.html import conditional_escape, format_html_join
+from django.utils.safestring import mark_safe
+
+from calls.timezones import zone_names
 
 register = template.Library()
+
+SPEAKER_LABELS = {"agent": "Agent", "contact": "Contact"}
+# Labels whose plain capitalisation reads wrong.
+LABELS = {"webrtc": "WebRTC", "in-progress": "In progress"}
 
 
 @register.filter
@@ -30,3 +40,62 @@ def agent_name(agent_id: str | None, names: dict[str, str]) -> str:
     if not agent_id:
         return ""
     return names.get(agent_id, agent_id)
+
+
+@register.filter
+def label(value: str | None) -> str:
+    """A status, direction or outcome as words: "callback-requested" -> "Callback requested"."""
+    if not value:
+        return ""
+    if value in LABELS:
+        return LABELS[value]
+    words = value.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+@register.filter
+def badge_kind(value: str | None) -> str:
+    """A CSS class suffix for a label: only known characters, whatever Truedy sends."""
+    if not value:
+        return "none"
+    cleaned = "".join(c if c.isascii() and c.isalnum() else "-" for c in value.lower())
+    return cleaned[:40] or "none"
+
+
+@register.filter
+def speaker(value: str) -> str:
+    return SPEAKER_LABELS.get(value, value.capitalize() if value else "Unknown")
+
+
+@register.filter
+def speaker_kind(value: str) -> str:
+    return value if value in SPEAKER_LABELS else "other"
+
+
+@register.filter
+def bound_input_type(value: str | None) -> str:
+    """The input that can show a date filter as typed: date, datetime-local, or plain text."""
+    if not value:
+        return "date"
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return "date"
+    if len(value) in (16, 19) and value[10] == "T" and value.count(":") in (1, 2):
+        return "datetime-local"
+    return "text"
+
+
+@register.simple_tag
+def zone_options(selected: str) -> str:
+    """The ~430 <option>s of the time-zone select, built once: a template loop over them
+    costs more than rendering the whole call table."""
+    options = _zone_options()
+    name = conditional_escape(selected)
+    chosen = f"<option>{name}</option>"
+    if chosen in options:
+        return mark_safe(options.replace(chosen, f"<option selected>{name}</option>", 1))  # noqa: S308
+    return mark_safe(options + f"<option selected>{name}</option>")  # noqa: S308
+
+
+@functools.cache
+def _zone_options() -> str:
+    return format_html_join("", "<option>{}</option>", ((name,) for name in zone_names()))

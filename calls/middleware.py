@@ -1,0 +1,59 @@
+"""Request-wide policy: who may see the dashboard, and which time zone they read it in."""
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from calls.timezones import ZONE_COOKIE, zone_or_none
+
+
+class StaffRequiredMiddleware:
+    """Signed in is not enough: every page that needs a login needs a staff login (S3).
+
+    Runs after ``LoginRequiredMiddleware``, so anonymous visitors have already been sent to the
+    login page; views marked ``login_not_required`` (the login page itself) stay open.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if not getattr(view_func, "login_required", True):
+            return None
+        user = request.user
+        if user.is_authenticated and not (user.is_active and user.is_staff):
+            response = TemplateResponse(request, "403_not_staff.html", status=403)
+            return response.render()
+        return None
+
+
+class ViewerTimezoneMiddleware:
+    """Show times in the viewer's zone: a `tz` in the URL (a shared link means the same instants
+    for everyone), else the zone their browser reported in the `tz` cookie, else TIME_ZONE."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = (
+            zone_or_none(request.GET.get("tz"))
+            or zone_or_none(request.COOKIES.get(ZONE_COOKIE))
+            or ZoneInfo(settings.TIME_ZONE)
+        )
+        request.viewer_zone = zone
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -1,0 +1,157 @@
+"""Only signed-in staff see anything, and no response carries the API key, an agent's system
+prompt or a signed recording link."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from calls import backend
+from calls.simulator import Simulator, serve
+
+from .test_call_page_view import ENDED_5S_AGO, LIVE, an_ended_call_with_turns
+from .test_recording_view import recorded_call
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE_CALL = "call_doesnotexist000000000000"
+DASHBOARD_URLS = [
+    "/calls/",
+    "/calls/?status=failed&page=2",
+    f"/calls/{SAMPLE_CALL}/",
+    f"/calls/{SAMPLE_CALL}/recording",
+    f"/calls/{SAMPLE_CALL}/transcript.txt",
+]
+OPEN_URLS = {"accounts/login/"}  # django.contrib.auth's own views that must stay reachable
+
+
+def test_every_dashboard_url_is_covered_here():
+    """A new URL pattern must be added to DASHBOARD_URLS (and so to the tests below)."""
+    ours = [
+        str(p.pattern) for p in get_resolver("calls.urls").url_patterns if isinstance(p, URLPattern)
+    ]
+    assert ours == [
+        "",
+        "calls/",
+        "calls/<str:call_id>/",
+        "calls/<str:call_id>/recording",
+        "calls/<str:call_id>/transcript.txt",
+    ]
+    included = [str(p.pattern) for p in get_resolver().url_patterns if isinstance(p, URLResolver)]
+    assert sorted(included) == ["", "accounts/", "admin/"]
+
+
+@pytest.mark.parametrize("url", ["/", *DASHBOARD_URLS])
+def test_anonymous_visitors_are_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("url", DASHBOARD_URLS)
+def test_signed_in_users_who_are_not_staff_are_refused(client, django_user_model, url):
+    user = django_user_model.objects.create_user(username="visitor", password="x" * 20)
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "Staff only" in response.content.decode()
+
+
+def test_the_login_page_is_open_and_styled(client):
+    response = client.get("/accounts/login/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="login"' in html
+    assert 'autocomplete="current-password"' in html
+    assert "/static/css/app.css" in html
+
+
+def test_signing_in_and_out(client, staff_user, frozen_simulator):
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": "ops", "password": "correct horse battery staple", "next": "/calls/"},
+    )
+    assert signed_in["Location"] == "/calls/"
+    assert client.get("/calls/").status_code == 200
+    assert "Sign out" in client.get("/calls/").content.decode()
+    signed_out = client.post("/accounts/logout/")
+    assert signed_out.status_code == 302
+    assert client.get("/calls/").status_code == 302
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, staff_user):
+    response = client.post("/accounts/login/", {"username": "ops", "password": "nope"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
+
+
+SENTINEL_KEY = "truedy_SENTINELkeyMUSTneverLEAK0123456789"
+
+
+def test_no_response_carries_the_key_a_system_prompt_or_a_signed_link(
+    staff_client, settings, frozen_simulator
+):
+    """Real-key mode over HTTP with a sentinel key; every page and fragment is swept."""
+    remote = Simulator(
+        seed=42, call_count=2000, now=frozen_simulator.clock.now(), api_key=SENTINEL_KEY
+    )
+    server = serve(remote, host="127.0.0.1", port=0)
+    settings.TRUEDY_API_KEY = SENTINEL_KEY
+    settings.TRUEDY_API_BASE_URL = server.base_url
+    backend.reset()
+    prompts = [agent.system_prompt for agent in remote.data.agents]
+    try:
+        ended = an_ended_call_with_turns(remote)
+        recorded = recorded_call(remote).id
+        urls = [
+            "/calls/",
+            "/calls/?status=bogus",
+            "/calls/?page=999",
+            f"/calls/{ended}/",
+            f"/calls/{ended}/transcript.txt",
+            f"/calls/{recorded}/",
+            f"/calls/{recorded}/recording",
+            f"/calls/{ENDED_5S_AGO}/",
+            f"/calls/{LIVE}/",
+            f"/calls/{SAMPLE_CALL}/",
+        ]
+        fragments = [
+            ("/calls/?status=ended", "results"),
+            (f"/calls/{LIVE}/", "call"),
+            (f"/calls/{ENDED_5S_AGO}/", "transcript"),
+        ]
+        responses = [staff_client.get(url) for url in urls]
+        responses += [
+            staff_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET=target)
+            for url, target in fragments
+        ]
+        remote.switches.fail_next(10, status=500)
+        responses.append(staff_client.get("/calls/?status=cancelled"))
+        remote.switches.reset()
+        # Streams are read while the upstream is still up.
+        bodies = [b"".join(r.streaming_content) if r.streaming else r.content for r in responses]
+    finally:
+        backend.reset()
+        server.shutdown()
+    assert remote.requests, "the dashboard did not use the configured API"
+    assert [r.status_code for r in responses] == [
+        200,
+        400,
+        404,
+        200,
+        200,
+        200,
+        200,
+        200,
+        200,
+        404,
+        200,
+        200,
+        200,
+        502,
+    ]
+    for response, content in zip(responses, bodies, strict=True):
+        text = content.decode("utf-8", errors="replace")
+        headers = str(response.headers)
+        assert SENTINEL_KEY not in text and SENTINEL_KEY not in headers
+        assert "signature=" not in text and "signature=" not in headers
+        for prompt in prompts:
+            assert prompt[:60] not in text

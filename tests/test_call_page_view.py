@@ -1,0 +1,250 @@
+"""The call page at /calls/<id>/: header, place in the list, transcript states, downloads,
+404s and caching, through Django's test client against the frozen embedded simulator."""
+
+import pytest
+from django.core.cache import cache
+
+from calls import backend
+
+from .conftest import upstream_paths
+
+pytestmark = pytest.mark.django_db
+
+# Calls of the frozen simulator (seed 42, clock at 2026-11-24 12:00 UTC).
+ENDED_5S_AGO = "944528c0-0ef8-42d6-b7fd-564637bb3eec"  # transcript still processing
+LIVE = "fc3d3348-008d-4127-a104-61e32a25a888"  # in progress, ends in 5 minutes
+NOT_TRANSCRIBED = "ee0caeb5-ecfe-4b99-a790-cebdbfddc3d9"  # transcription was off
+PARTIAL = {"HTTP_HX_REQUEST": "true"}
+
+
+def an_ended_call_with_turns(sim) -> str:
+    for skeleton in sim.data.calls:
+        if skeleton.kind == "support" and skeleton.status_at(sim.clock.now_us()) == "ended":
+            call = backend.get_client().get_call(skeleton.id)
+            if call.transcript:
+                sim.reset_requests()
+                return call.id
+    raise AssertionError("no ended support call with a transcript")
+
+
+def a_call_with_status(sim, status: str) -> str:
+    now = sim.clock.now_us()
+    return next(c.id for c in sim.data.calls if c.status_at(now) == status)
+
+
+def test_call_page_shows_the_header_and_the_transcript(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/?tz=UTC")
+    html = response.content.decode()
+    call = response.context["call"]
+    assert response.status_code == 200
+    assert "Jordan – Northwind Internet Support" in html or call.agent_id in html
+    assert call.contact_number in html
+    assert call.created_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert call.ended_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert 'class="badge status-ended"' in html
+    assert call.summary.replace("'", "&#x27;") in html
+    first, last = call.transcript[0], call.transcript[-1]
+    assert '<li class="turn turn-agent"><span class="who">Agent</span>' in html
+    assert '<span class="who">Contact</span>' in html
+    minutes, seconds = divmod(int(last.timestamp), 60)
+    assert f'<span class="at">{minutes}:{seconds:02d}</span>' in html
+    assert html.index(first.text.replace("'", "&#x27;")) < html.index(
+        last.text.replace("'", "&#x27;")
+    )
+    assert response["Cache-Control"] == "private, no-store"
+    assert "HX-Request" in response["Vary"]
+
+
+def test_metadata_is_listed(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/")
+    call = response.context["call"]
+    assert call.metadata
+    key = next(iter(call.metadata))
+    assert f"<dt>{key}</dt>" in response.content.decode()
+
+
+def test_back_link_keeps_the_filters_it_came_from(staff_client, frozen_simulator):
+    listing = staff_client.get("/calls/?status=ended&per_page=10&page=2&tz=UTC")
+    call_id = listing.context["calls"][3].id
+    html = staff_client.get(f"/calls/{call_id}/?status=ended&per_page=10&page=2&tz=UTC")
+    assert 'href="/calls/?status=ended&amp;tz=UTC&amp;per_page=10&amp;page=2"' in (
+        html.content.decode()
+    )
+
+
+def test_previous_and_next_follow_the_filtered_list(staff_client, frozen_simulator):
+    listing = staff_client.get("/calls/?status=ended&per_page=10&page=2&tz=UTC")
+    ids = [call.id for call in listing.context["calls"]]
+    response = staff_client.get(f"/calls/{ids[4]}/?status=ended&per_page=10&page=2&tz=UTC")
+    neighbours = response.context["neighbours"]
+    assert neighbours["position"] == 15
+    assert neighbours["previous"][0] == ids[3]
+    assert neighbours["next"][0] == ids[5]
+    html = response.content.decode()
+    assert f'href="/calls/{ids[5]}/?status=ended&amp;tz=UTC&amp;per_page=10&amp;page=2"' in html
+
+
+def test_next_from_the_last_row_of_a_page_goes_to_the_next_page(staff_client, frozen_simulator):
+    page2 = staff_client.get("/calls/?per_page=10&page=2").context["calls"]
+    page3 = staff_client.get("/calls/?per_page=10&page=3").context["calls"]
+    response = staff_client.get(f"/calls/{page2[-1].id}/?per_page=10&page=2")
+    neighbours = response.context["neighbours"]
+    assert neighbours["next"][0] == page3[0].id
+    assert "page=3" in neighbours["next"][1]
+    response = staff_client.get(f"/calls/{page3[0].id}/?per_page=10&page=3")
+    previous = response.context["neighbours"]["previous"]
+    assert previous[0] == page2[-1].id
+    assert "page=2" in previous[1]
+
+
+def test_the_first_call_has_no_previous(staff_client, frozen_simulator):
+    first = staff_client.get("/calls/?status=failed").context["calls"][0]
+    response = staff_client.get(f"/calls/{first.id}/?status=failed")
+    assert response.context["neighbours"]["previous"] is None
+    assert 'aria-disabled="true">‹ Previous call' in response.content.decode()
+
+
+def test_opened_without_a_list_there_is_just_a_back_link(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/?status=failed")  # not in that list
+    assert response.status_code == 200
+    assert response.context["neighbours"] is None
+    assert 'href="/calls/?status=failed' in response.content.decode()
+
+
+def test_processing_transcript_is_polled_until_it_arrives(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{ENDED_5S_AGO}/")
+    html = response.content.decode()
+    assert "Transcript is being processed" in html
+    assert 'hx-trigger="every 5s"' in html
+
+    poll = staff_client.get(f"/calls/{ENDED_5S_AGO}/", HTTP_HX_TARGET="transcript", **PARTIAL)
+    fragment = poll.content.decode()
+    assert fragment.lstrip().startswith('<section id="transcript"')
+    assert "<audio" not in fragment, "polling must not replace the playing audio element"
+    assert "Transcript is being processed" in fragment
+
+    frozen_simulator.clock.advance(20)  # Truedy has finished transcribing
+    cache.clear()  # the pending call's short TTL has passed
+    ready = staff_client.get(f"/calls/{ENDED_5S_AGO}/", HTTP_HX_TARGET="transcript", **PARTIAL)
+    fragment = ready.content.decode()
+    assert '<ol class="turns">' in fragment
+    assert "hx-trigger" not in fragment, "polling stops once the transcript is there"
+
+
+def test_a_live_call_polls_the_whole_call(staff_client, frozen_simulator):
+    html = staff_client.get(f"/calls/{LIVE}/").content.decode()
+    assert "The call is in progress" in html
+    assert '<article id="call" class="call" hx-get="/calls/' in html
+    assert "still in progress; its recording appears when it ends" in html
+    poll = staff_client.get(f"/calls/{LIVE}/", HTTP_HX_TARGET="call", **PARTIAL)
+    assert poll.content.decode().lstrip().startswith('<article id="call"')
+
+
+def test_a_call_without_transcription_says_so_and_does_not_poll(staff_client, frozen_simulator):
+    html = staff_client.get(f"/calls/{NOT_TRANSCRIBED}/").content.decode()
+    assert "This call has no transcript" in html
+    assert "hx-trigger" not in html
+
+
+def test_a_failed_call_never_had_a_transcript(staff_client, frozen_simulator):
+    call_id = a_call_with_status(frozen_simulator, "failed")
+    html = staff_client.get(f"/calls/{call_id}/").content.decode()
+    assert "This call has no transcript: it failed before anyone spoke." in html
+    assert "hx-trigger" not in html
+
+
+def test_processing_gives_up_after_the_window(staff_client, frozen_simulator, settings):
+    settings.TRANSCRIPT_PROCESSING_WINDOW = 1
+    html = staff_client.get(f"/calls/{NOT_TRANSCRIBED}/").content.decode()
+    assert "Transcript is being processed" not in html
+
+
+def test_transcript_downloads_as_plain_text(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/transcript.txt")
+    text = response.content.decode()
+    call = backend.get_client().get_call(call_id)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="call-{call_id}-transcript.txt"'
+    )
+    assert response["Cache-Control"] == "private, no-store"
+    lines = text.splitlines()
+    assert len(lines) == len(call.transcript)
+    assert lines[0] == f"Agent: {call.transcript[0].text}"
+
+
+def test_the_page_offers_download_and_copy(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    html = staff_client.get(f"/calls/{call_id}/").content.decode()
+    assert f'href="/calls/{call_id}/transcript.txt" download' in html
+    assert f'data-copy-url="/calls/{call_id}/transcript.txt"' in html
+
+
+def test_no_transcript_download_while_processing(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{ENDED_5S_AGO}/transcript.txt")
+    assert response.status_code == 404
+    assert "no transcript" in response.content.decode()
+
+
+def test_hostile_transcript_text_is_escaped(staff_client, frozen_simulator):
+    hostile = [c.id for c in frozen_simulator.data.calls if c.kind == "hostile"]
+    for call_id in hostile:
+        html = staff_client.get(f"/calls/{call_id}/").content.decode()
+        for raw in ("<script>alert", "<img src=x onerror", "<b>", '<div hx-get="/'):
+            assert raw not in html, f"{raw!r} reached the page unescaped"
+
+
+def test_an_unknown_call_is_a_friendly_404(staff_client, frozen_simulator):
+    response = staff_client.get("/calls/call_doesnotexist000000000000/?status=failed")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Call not found" in html
+    assert 'href="/calls/?status=failed' in html
+    assert upstream_paths(frozen_simulator) == [
+        "/api/public/v1/calls/call_doesnotexist000000000000"
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/calls/a.b/",
+        "/calls/%2E%2E/",
+        "/calls/a%20b/",
+        "/calls/a%3Fx=1/",
+        "/calls/a%23b/",
+        "/calls/" + "x" * 65 + "/",
+        "/calls/%C3%A9/",
+        "/calls/a.b/recording",
+        "/calls/a.b/transcript.txt",
+    ],
+)
+def test_a_malformed_id_is_a_404_without_any_upstream_request(staff_client, frozen_simulator, path):
+    response = staff_client.get(path)
+    assert response.status_code == 404
+    assert frozen_simulator.requests == []
+
+
+def test_repeating_a_call_page_makes_no_upstream_request(staff_client, frozen_simulator):
+    staff_client.get("/calls/?status=ended&tz=UTC")
+    call_id = staff_client.get("/calls/?status=ended&tz=UTC").context["calls"][2].id
+    frozen_simulator.reset_requests()
+    staff_client.get(f"/calls/{call_id}/?status=ended&tz=UTC")
+    assert upstream_paths(frozen_simulator) == [f"/api/public/v1/calls/{call_id}"]
+    frozen_simulator.reset_requests()
+    staff_client.get(f"/calls/{call_id}/?status=ended&tz=UTC")
+    assert frozen_simulator.requests == []
+
+
+def test_an_upstream_failure_on_the_call_page_is_friendly(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    frozen_simulator.switches.fail_next(10, status=500)
+    response = staff_client.get(f"/calls/{call_id}/")
+    frozen_simulator.switches.reset()
+    assert response.status_code == 502
+    assert "Truedy could not be reached" in response.content.decode()

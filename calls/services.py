@@ -121,7 +121,8 @@ def transcript_state(call: Call, now: datetime) -> TranscriptState:
     if call.status in LIVE_STATUSES:
         return TranscriptState.LIVE
     window = timedelta(seconds=settings.TRANSCRIPT_PROCESSING_WINDOW)
-    if call.status == "ended" and call.ended_at is not None and now - call.ended_at < window:
+    talked = call.status == "ended" or (call.status == "failed" and call.started_at is not None)
+    if talked and call.ended_at is not None and now - call.ended_at < window:
         return TranscriptState.PROCESSING
     return TranscriptState.NONE
 

@@ -15,7 +15,7 @@ from django_htmx.http import push_url
 from calls import backend, services
 from calls.client import is_valid_call_id
 from calls.errors import NotFound, RecordingUnavailable, TruedyError
-from calls.filters import PER_PAGE_CHOICES, CallFilterForm, describe_errors
+from calls.filters import PER_PAGE_CHOICES, QUERY_ORDER, CallFilterForm, describe_errors
 from calls.records import Call
 
 # Seconds between polls of a call that is live or still being transcribed.
@@ -67,8 +67,10 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
+    # Opened from the list, the URL carries the list's query: the call's place in that list.
+    from_list = any(name in request.GET for name in QUERY_ORDER)
     list_form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
-    back_query = list_form.query() if list_form.is_valid() else ""
+    back_query = list_form.query() if from_list and list_form.is_valid() else ""
     if not is_valid_call_id(call_id):
         return call_not_found(request, back_query)  # never sent upstream (S13)
     try:
@@ -83,7 +85,7 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         "call": call,
         "agent_names": names,
         "back_query": back_query,
-        "neighbours": _neighbours(call_id, list_form),
+        "neighbours": _neighbours(call_id, list_form) if back_query else None,
         "transcript_state": services.transcript_state(call, now).value,
         "recording_state": services.recording_state(call, now).value,
         "recording_expires": services.recording_expiry(call),

@@ -306,20 +306,28 @@ def test_date_presets_link_to_whole_days_in_the_viewers_zone(staff_client, froze
 
 
 def test_yesterdays_failed_inbound_calls_of_one_agent(staff_client, frozen_simulator):
-    """The supervisor's search from the issue: every row matches, and the count is exact."""
-    response = staff_client.get(
-        f"/calls/?agent_id={JORDAN}&status=failed&direction=inbound"
-        "&created_after=2026-11-23&created_before=2026-11-23&tz=UTC&per_page=100"
+    """The supervisor's review from the issue: find them, open one, read it, play it."""
+    query = (
+        f"agent_id={JORDAN}&status=failed&direction=inbound"
+        "&created_after=2026-11-23&created_before=2026-11-23&tz=UTC"
     )
-    assert response.status_code == 200
+    response = staff_client.get(f"/calls/?{query}")
     rows = response.context["calls"]
     expected = backend.get_client().list_calls(
         agent_id=JORDAN, status="failed", direction="inbound", limit=100
     )
     in_day = [c for c in expected.calls if c.created_at.date().isoformat() == "2026-11-23"]
+    assert len(rows) >= 2
     assert [c.id for c in rows] == [c.id for c in in_day]
     for call in rows:
         assert (call.agent_id, call.status, call.direction) == (JORDAN, "failed", "inbound")
+
+    page = staff_client.get(f"/calls/{rows[0].id}/?{query}").content.decode()
+    assert '<ol class="turns">' in page
+    assert f'<audio controls preload="metadata" src="/calls/{rows[0].id}/recording">' in page
+    audio = staff_client.get(f"/calls/{rows[0].id}/recording", HTTP_RANGE="bytes=0-1023")
+    assert audio.status_code == 206
+    assert len(b"".join(audio.streaming_content)) == 1024
 
 
 def test_the_root_url_redirects_to_the_list(staff_client):

@@ -248,3 +248,11 @@ def test_an_upstream_failure_on_the_call_page_is_friendly(staff_client, frozen_s
     frozen_simulator.switches.reset()
     assert response.status_code == 502
     assert "Truedy could not be reached" in response.content.decode()
+
+
+def test_a_call_opened_without_a_list_looks_up_no_list(staff_client, frozen_simulator):
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/")
+    assert response.context["neighbours"] is None
+    assert 'href="/calls/">← Back to calls' in response.content.decode()
+    assert "/api/public/v1/calls" not in upstream_paths(frozen_simulator)

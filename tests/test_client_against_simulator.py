@@ -162,3 +162,24 @@ def test_long_rate_limit_fails_fast_with_retry_after(sim):
         client.list_calls()
     assert caught.value.retry_after == pytest.approx(60, abs=1)
     assert slept == []
+
+
+def test_listeners_holding_audio_streams_do_not_starve_api_reads(http_server):
+    """Audio has its own pool: with every API connection's worth of streams open, reads work."""
+    client = TruedyClient(
+        base_url=http_server.base_url,
+        api_key=DEFAULT_API_KEY,
+        max_connections=2,
+        max_recording_connections=8,
+    )
+    try:
+        recorded = first_recorded_call(client)
+        streams = [client.open_recording(recorded.recording_url) for _ in range(4)]
+        try:
+            assert client.list_calls(limit=5).calls
+            assert client.get_call(recorded.id).id == recorded.id
+        finally:
+            for stream in streams:
+                stream.close()
+    finally:
+        client.close()

@@ -1,8 +1,14 @@
 """The service layer caches upstream reads under namespaced keys."""
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+
 import pytest
 
-from calls import services
+from calls import backend, services
+from calls.errors import UpstreamUnavailable
+from calls.records import Call, Turn
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +46,140 @@ def test_cache_keys_are_namespaced_and_canonical():
     key_b = services._cache_key("calls", {"limit": 25, "status": "ended"})
     assert key_a == key_b
     assert key_a.startswith("truedy:v1:calls:")
+
+
+# --- TTLs by call state -----------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def a_call(**changes) -> Call:
+    base = Call(
+        id="call_1",
+        agent_id="agt_1",
+        status="ended",
+        direction="outbound",
+        created_at=NOW - timedelta(hours=3),
+        started_at=NOW - timedelta(hours=3),
+        ended_at=NOW - timedelta(hours=2),
+        updated_at=NOW - timedelta(hours=2),
+        to_number="+15550100",
+        from_number="+15550101",
+        duration_seconds=60,
+        cost_cents=10,
+        outcome="interested",
+        summary="A call.",
+        transcript=(Turn("agent", "Hello", 0.0),),
+        recording_url=None,
+        metadata=MappingProxyType({}),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def ttls(settings):
+    settings.CACHE_TTL_CALL_FINAL = 600
+    settings.CACHE_TTL_CALL_PENDING = 5
+    settings.TRANSCRIPT_PROCESSING_WINDOW = 600
+
+
+def test_an_ended_call_with_its_transcript_is_kept_long(ttls):
+    assert services.call_ttl(a_call(), NOW) == 600
+
+
+@pytest.mark.parametrize("status", ["queued", "ringing", "in-progress"])
+def test_a_live_call_is_kept_very_briefly(ttls, status):
+    call = a_call(status=status, ended_at=None, transcript=None)
+    assert services.transcript_state(call, NOW) is services.TranscriptState.LIVE
+    assert services.call_ttl(call, NOW) == 5
+
+
+def test_a_transcript_being_processed_is_kept_very_briefly(ttls):
+    call = a_call(ended_at=NOW - timedelta(seconds=10), transcript=None)
+    assert services.transcript_state(call, NOW) is services.TranscriptState.PROCESSING
+    assert services.call_ttl(call, NOW) == 5
+
+
+def test_a_transcript_still_missing_after_the_window_is_final(ttls):
+    call = a_call(ended_at=NOW - timedelta(minutes=11), transcript=None)
+    assert services.transcript_state(call, NOW) is services.TranscriptState.NONE
+    assert services.call_ttl(call, NOW) == 600
+
+
+def test_a_failed_call_that_was_never_answered_never_gets_a_transcript(ttls):
+    call = a_call(status="failed", transcript=None, started_at=None, ended_at=NOW)
+    assert services.transcript_state(call, NOW) is services.TranscriptState.NONE
+
+
+def test_a_call_that_dropped_mid_call_is_still_transcribed(ttls):
+    call = a_call(status="failed", transcript=None, ended_at=NOW - timedelta(seconds=5))
+    assert services.transcript_state(call, NOW) is services.TranscriptState.PROCESSING
+
+
+def test_a_signed_link_is_not_cached_past_two_minutes_before_it_expires(ttls):
+    ended = NOW - timedelta(hours=23, minutes=55)  # the link dies in 5 minutes
+    call = a_call(ended_at=ended, recording_url="https://storage.example/r.mp3?sig=x")
+    assert services.call_ttl(call, NOW) == 180
+
+
+def test_a_fresh_link_leaves_the_ttl_alone(ttls):
+    call = a_call(ended_at=NOW - timedelta(hours=1), recording_url="https://s.example/r.mp3")
+    assert services.call_ttl(call, NOW) == 600
+
+
+@pytest.mark.parametrize(
+    ("changes", "state"),
+    [
+        ({"recording_url": "https://s.example/r.mp3"}, services.RecordingState.AVAILABLE),
+        ({"status": "in-progress", "ended_at": None}, services.RecordingState.NOT_YET),
+        ({"ended_at": NOW - timedelta(hours=30)}, services.RecordingState.EXPIRED),
+        ({}, services.RecordingState.NONE),
+    ],
+)
+def test_recording_states(changes, state):
+    assert services.recording_state(a_call(**changes), NOW) is state
+
+
+def test_an_expired_link_is_dropped_before_caching(frozen_simulator):
+    now_us = frozen_simulator.clock.now_us()
+    old = next(
+        c
+        for c in frozen_simulator.data.calls
+        if c.recording and c.ended and now_us - c.ended > 48 * 3600 * 10**6
+    )
+    assert backend.get_client().get_call(old.id).recording_url, "Truedy still sends the dead link"
+    assert services.get_call(old.id).recording_url is None
+
+
+def test_an_upstream_error_is_not_cached(frozen_simulator):
+    frozen_simulator.switches.fail_next(3, status=500)
+    with pytest.raises(UpstreamUnavailable):
+        services.list_calls(status="ended", limit=25)
+    frozen_simulator.switches.reset()
+    frozen_simulator.reset_requests()
+    assert services.list_calls(status="ended", limit=25).calls
+    assert len(frozen_simulator.requests) == 1
+
+
+def test_cached_only_agents_never_call_upstream(frozen_simulator):
+    assert services.agent_names(cached_only=True) == {}
+    assert frozen_simulator.requests == []
+    services.agent_names()
+    frozen_simulator.reset_requests()
+    assert services.agent_names(cached_only=True)
+    assert frozen_simulator.requests == []
+
+
+def test_neighbours_cross_page_edges(frozen_simulator):
+    page1 = services.list_calls(limit=10, offset=0).calls
+    page2 = services.list_calls(limit=10, offset=10).calls
+    found = services.find_neighbours(page1[-1].id, page=1, per_page=10, filters={})
+    assert found.position == 10
+    assert found.previous == services.Neighbour(page1[-2].id, 1)
+    assert found.next == services.Neighbour(page2[0].id, 2)
+
+
+def test_a_call_pushed_to_the_next_page_is_still_found(frozen_simulator):
+    page2 = services.list_calls(limit=10, offset=10).calls
+    found = services.find_neighbours(page2[3].id, page=1, per_page=10, filters={})
+    assert found.position == 14

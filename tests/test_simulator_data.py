@@ -138,13 +138,15 @@ def test_timelines_durations_and_costs_are_consistent(calls: list[dict]) -> None
         assert known == sorted(known)
         assert parse_ts(call["updated_at"]) >= max(known)
         assert parse_ts(call["updated_at"]) <= NOW
-        if call["status"] == "ended" and call["started_at"]:
+        if call["status"] in ("ended", "failed") and call["started_at"]:
             span = parse_ts(call["ended_at"]) - parse_ts(call["started_at"])
             assert call["duration_seconds"] == int(span.total_seconds())
             per_minute = call["cost_cents"] / max(call["duration_seconds"], 1) * 60
             assert 3 <= per_minute <= 25
+        if call["status"] == "failed" and not call["started_at"]:  # never answered
+            assert call["cost_cents"] == 0 and call["ended_at"]
         if call["status"] == "failed":
-            assert call["cost_cents"] == 0 and call["ended_at"] and not call["started_at"]
+            assert call["outcome"] is None
         if call["status"] == "cancelled":
             assert call["ended_at"] is None and call["cost_cents"] is None
         assert {"campaign_id", "contact_id"} <= set(call["metadata"])
@@ -295,3 +297,23 @@ def test_iso_parsing_round_trips() -> None:
     assert parse_iso("2026-03-10T16:00:00+01:00") == parse_iso("2026-03-10T15:00:00Z")
     for bad in ("", "2026-03-10T25:00:00Z", "10/03/2026", "2026-03-10T15:00:00+24:00", "now"):
         assert parse_iso(bad) is None
+
+
+def test_yesterday_has_inbound_calls_that_dropped_mid_call(calls: list[dict]) -> None:
+    """The supervisor's review: failed inbound calls of one agent yesterday, with a transcript
+    and a recording whose link is still live."""
+    yesterday = (NOW - timedelta(days=1)).date().isoformat()
+    dropped = [
+        c
+        for c in calls
+        if c["status"] == "failed"
+        and c["direction"] == "inbound"
+        and c["started_at"]
+        and c["created_at"].startswith(yesterday)
+    ]
+    assert len(dropped) >= 2
+    assert len({c["agent_id"] for c in dropped}) == 1
+    for call in dropped:
+        assert call["recording_url"]
+        assert parse_ts(call["ended_at"]) > NOW - timedelta(hours=24)
+        assert call["summary"].startswith("The line dropped")

@@ -248,7 +248,7 @@ class Simulator:
             call is None
             or call.recording is None
             or not self.data.visible(call, now)
-            or call.status_at(now) != "ended"
+            or now < call.settled  # still live: nothing to play yet
             or not call.recording.path.is_file()
         ):
             return not_found(request_id, "No such recording.")

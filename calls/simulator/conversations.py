@@ -216,6 +216,8 @@ def _metadata(
 
 def _summary(call: CallSkeleton, agent: Agent, p: dict[str, str]) -> str | None:
     if call.recording is not None:
+        if call.final == "failed":
+            return f"The line dropped as the call was ending. {call.recording.summary}"
         return call.recording.summary
     name = f"{p['first']} {p['last']}"
     pitch = PITCHES.get(agent.spec.company, PITCHES["Brightline Solar"])

@@ -178,6 +178,10 @@ class Special:
     transcribed: bool = True
     ring_s: int = 8  # outbound: ringing before the answer
     queue_s: int = 1  # outbound: queued before dialling
+    # Placed late "yesterday" (UTC) instead of at end_offset_s, so a supervisor can review
+    # yesterday's calls while their recordings are still inside Truedy's 24 h.
+    yesterday: bool = False
+    connected: bool = False  # a failed call that was answered, then dropped
 
 
 SPECIALS: tuple[Special, ...] = (
@@ -205,7 +209,43 @@ SPECIALS: tuple[Special, ...] = (
     Special("Ava", "outbound", "ended", "callback-requested", "hostile", -20 * 86400, 190),
     Special("Riley", "inbound", "ended", "booked", "hostile", -90 * 86400, 170),
     Special("Theo", "outbound", "ended", "interested", "hostile", -200 * 86400, 240),
+    # Yesterday's inbound calls of one agent that dropped mid-call: the supervisor's review.
+    Special(
+        "Jordan",
+        "inbound",
+        "failed",
+        None,
+        "failed",
+        0,
+        0,
+        "support",
+        yesterday=True,
+        connected=True,
+    ),
+    Special(
+        "Jordan",
+        "inbound",
+        "failed",
+        None,
+        "failed",
+        -40 * 60,
+        0,
+        "support",
+        yesterday=True,
+        connected=True,
+    ),
 )
+# Specials before this index draw from the data set's random stream; later ones from their own,
+# so adding one does not reshuffle every generated call.
+FIRST_SEPARATE_STREAM_SPECIAL = 22
+
+
+def _late_yesterday(anchor_us: int) -> int:
+    """An instant on the UTC day before the anchor, as late as it can be while still less than
+    22 h before the anchor (so its recording link is live), and never after 23:30."""
+    today = anchor_us - anchor_us % DAY_US
+    noon_yesterday = today - DAY_US // 2
+    return min(max(noon_yesterday, anchor_us - 22 * HOUR_US), today - 30 * 60 * US)
 
 
 def _hour_weights(after_hours: bool) -> tuple[float, ...]:
@@ -346,10 +386,15 @@ class DataSet:
         used: dict[str, int] = {}
         for seq, special in enumerate(SPECIALS[:count]):
             agent = self._agent(special.persona)
-            digits = 0 if rng.random() < 0.5 else 3
+            draw = rng
+            if seq >= FIRST_SEPARATE_STREAM_SPECIAL:
+                draw = random.Random(f"{self.seed}-special-{seq}")
+            digits = 0 if draw.random() < 0.5 else 3
             unit = US if digits == 0 else 1000
-            call_id = _call_id(rng)
+            call_id = _call_id(draw)
             settle = self.anchor_us + round(special.end_offset_s * US)
+            if special.yesterday:
+                settle = _late_yesterday(self.anchor_us) + round(special.end_offset_s * US)
             settle -= settle % unit
             recording = self._pick_special_recording(special, agent, used)
             direction, outcome, kind = special.direction, special.outcome, special.kind
@@ -357,10 +402,12 @@ class DataSet:
             if recording is not None:
                 direction, outcome, kind = recording.direction, recording.outcome, "recording"
                 duration = recording.whole_seconds
+                if special.final != "ended":
+                    outcome = None  # Truedy labels the outcome of ended calls only
             ringing: int | None
             started: int | None
             ended: int | None = settle
-            if special.final == "ended":
+            if special.final == "ended" or special.connected:
                 outbound = direction == "outbound"
                 started = settle - duration * US
                 ringing = started - (special.ring_s * US if outbound else 0)

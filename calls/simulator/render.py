@@ -79,7 +79,9 @@ class Renderer:
         status = call.status_at(now)
         digits = 6 if view.reference else call.digits
         profile = self.profile(call)
-        ended = status == "ended"
+        # A failed call that was answered (dropped mid-call) has a duration, cost, transcript and
+        # recording like an ended one; Truedy labels an outcome on ended calls only.
+        ended = status == "ended" or (status == "failed" and call.started is not None)
         analysed = ended and call.ended is not None and now >= call.ended + self._delay_us
         duration = call.duration_seconds if ended else None
         item: dict[str, Any] = {
@@ -99,7 +101,7 @@ class Renderer:
         item["duration_seconds"] = duration
         cost = self._cost(call, duration) if ended else (0 if status == "failed" else None)
         item["cost_credits" if view.reference else "cost_cents"] = cost
-        item["outcome"] = call.outcome if ended else None
+        item["outcome"] = call.outcome if status == "ended" else None
         summary = None
         if status == "failed" or (analysed and call.transcribed):
             summary = profile.summary

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .agents import LOWER_ALNUM, Agent, build_agents, random_id
 from .isotime import DAY_US, US
@@ -184,6 +184,12 @@ class Special:
     connected: bool = False  # a failed call that was answered, then dropped
 
 
+_DROPPED_YESTERDAY: dict[str, Any] = {
+    "recording_kind": "support",
+    "yesterday": True,
+    "connected": True,
+}
+
 SPECIALS: tuple[Special, ...] = (
     # Live at the anchor: end 30 s, 90 s and 5 min later.
     Special("Ava", "outbound", "ended", "interested", "sales", 30, 150, recording_kind="sales"),
@@ -210,30 +216,8 @@ SPECIALS: tuple[Special, ...] = (
     Special("Riley", "inbound", "ended", "booked", "hostile", -90 * 86400, 170),
     Special("Theo", "outbound", "ended", "interested", "hostile", -200 * 86400, 240),
     # Yesterday's inbound calls of one agent that dropped mid-call: the supervisor's review.
-    Special(
-        "Jordan",
-        "inbound",
-        "failed",
-        None,
-        "failed",
-        0,
-        0,
-        "support",
-        yesterday=True,
-        connected=True,
-    ),
-    Special(
-        "Jordan",
-        "inbound",
-        "failed",
-        None,
-        "failed",
-        -40 * 60,
-        0,
-        "support",
-        yesterday=True,
-        connected=True,
-    ),
+    Special("Jordan", "inbound", "failed", None, "failed", 0, **_DROPPED_YESTERDAY),
+    Special("Jordan", "inbound", "failed", None, "failed", -40 * 60, **_DROPPED_YESTERDAY),
 )
 # Specials before this index draw from the data set's random stream; later ones from their own,
 # so adding one does not reshuffle every generated call.

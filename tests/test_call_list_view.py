@@ -334,3 +334,14 @@ def test_the_root_url_redirects_to_the_list(staff_client):
     response = staff_client.get("/")
     assert response.status_code == 302
     assert urlsplit(response["Location"]).path == "/calls/"
+
+
+def test_date_presets_follow_filters_chosen_with_htmx(staff_client, frozen_simulator):
+    """The preset links live in the swapped fragment, so they carry the filters picked since."""
+    fragment = staff_client.get("/calls/?status=failed&direction=inbound&tz=UTC", **HTMX)
+    html = fragment.content.decode()
+    assert 'class="presets"' in html
+    assert (
+        'href="?status=failed&amp;direction=inbound&amp;created_after=2026-11-23'
+        '&amp;created_before=2026-11-23&amp;tz=UTC"' in html
+    )

@@ -178,17 +178,10 @@ class Special:
     transcribed: bool = True
     ring_s: int = 8  # outbound: ringing before the answer
     queue_s: int = 1  # outbound: queued before dialling
-    # Placed late "yesterday" (UTC) instead of at end_offset_s, so a supervisor can review
-    # yesterday's calls while their recordings are still inside Truedy's 24 h.
-    yesterday: bool = False
     connected: bool = False  # a failed call that was answered, then dropped
 
 
-_DROPPED_YESTERDAY: dict[str, Any] = {
-    "recording_kind": "support",
-    "yesterday": True,
-    "connected": True,
-}
+_DROPPED: dict[str, Any] = {"recording_kind": "support", "connected": True}
 
 SPECIALS: tuple[Special, ...] = (
     # Live at the anchor: end 30 s, 90 s and 5 min later.
@@ -215,21 +208,18 @@ SPECIALS: tuple[Special, ...] = (
     Special("Ava", "outbound", "ended", "callback-requested", "hostile", -20 * 86400, 190),
     Special("Riley", "inbound", "ended", "booked", "hostile", -90 * 86400, 170),
     Special("Theo", "outbound", "ended", "interested", "hostile", -200 * 86400, 240),
-    # Yesterday's inbound calls of one agent that dropped mid-call: the supervisor's review.
-    Special("Jordan", "inbound", "failed", None, "failed", 0, **_DROPPED_YESTERDAY),
-    Special("Jordan", "inbound", "failed", None, "failed", -40 * 60, **_DROPPED_YESTERDAY),
+    # Inbound calls of one agent that dropped mid-call, spread over the last day while their
+    # recordings are still live: "yesterday's failed inbound calls" exist in every time zone
+    # until 23:00 local time, for the supervisor's review.
+    Special("Jordan", "inbound", "failed", None, "failed", -5 * 3600, **_DROPPED),
+    Special("Jordan", "inbound", "failed", None, "failed", -10 * 3600, **_DROPPED),
+    Special("Jordan", "inbound", "failed", None, "failed", -15 * 3600, **_DROPPED),
+    Special("Jordan", "inbound", "failed", None, "failed", -20 * 3600, **_DROPPED),
+    Special("Jordan", "inbound", "failed", None, "failed", -23 * 3600, **_DROPPED),
 )
 # Specials before this index draw from the data set's random stream; later ones from their own,
 # so adding one does not reshuffle every generated call.
 FIRST_SEPARATE_STREAM_SPECIAL = 22
-
-
-def _late_yesterday(anchor_us: int) -> int:
-    """An instant on the UTC day before the anchor, as late as it can be while still less than
-    22 h before the anchor (so its recording link is live), and never after 23:30."""
-    today = anchor_us - anchor_us % DAY_US
-    noon_yesterday = today - DAY_US // 2
-    return min(max(noon_yesterday, anchor_us - 22 * HOUR_US), today - 30 * 60 * US)
 
 
 def _hour_weights(after_hours: bool) -> tuple[float, ...]:
@@ -377,8 +367,6 @@ class DataSet:
             unit = US if digits == 0 else 1000
             call_id = _call_id(draw)
             settle = self.anchor_us + round(special.end_offset_s * US)
-            if special.yesterday:
-                settle = _late_yesterday(self.anchor_us) + round(special.end_offset_s * US)
             settle -= settle % unit
             recording = self._pick_special_recording(special, agent, used)
             direction, outcome, kind = special.direction, special.outcome, special.kind

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 
 from calls.client import CALL_ID_PATTERN
 from calls.records import DIRECTIONS, STATUSES
+from calls.templatetags.call_format import label
 from calls.timezones import zone_or_none
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -32,7 +33,6 @@ QUERY_ORDER = (*FILTER_NAMES, "tz", "per_page", "page")
 _QUERY_DEFAULTS = {"per_page": str(DEFAULT_PER_PAGE), "page": "1"}
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
-_LABELS = {"webrtc": "WebRTC"}
 _MAX_SHOWN = 40  # characters of a rejected value quoted back in an error message
 
 # ASCII digits only: str.isdigit() and \d would let "١٢" through.
@@ -53,10 +53,7 @@ def _shown(value: str) -> str:
 
 
 def _choices(values: Iterable[str], empty_label: str) -> list[tuple[str, str]]:
-    labelled = [
-        (value, _LABELS.get(value, value.replace("-", " ").capitalize())) for value in values
-    ]
-    return [("", empty_label), *labelled]
+    return [("", empty_label), *((value, label(value)) for value in values)]
 
 
 # --- dates and instants ------------------------------------------------------------------------

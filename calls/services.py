@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.cache import cache
 
 from calls import backend
-from calls.backend import get_client
 from calls.client import RecordingStream
 from calls.errors import RecordingUnavailable
 from calls.records import Agent, Call, CallPage
@@ -72,7 +71,7 @@ def list_calls(
     key = _cache_key("calls", params)
     page = cache.get(key)
     if page is None:
-        page = get_client().list_calls(**params)
+        page = backend.get_client().list_calls(**params)
         cache.set(key, page, settings.CACHE_TTL_CALL_LIST)
     return page
 
@@ -83,7 +82,7 @@ def get_call(call_id: str, *, fresh: bool = False) -> Call:
     call = None if fresh else cache.get(key)
     if call is None:
         now = backend.now()
-        call = _without_expired_link(get_client().get_call(call_id), now)
+        call = _without_expired_link(backend.get_client().get_call(call_id), now)
         ttl = call_ttl(call, now)
         if ttl > 0:
             cache.set(key, call, ttl)
@@ -107,10 +106,15 @@ def recording_expiry(call: Call) -> datetime | None:
     return call.ended_at + RECORDING_LIFETIME if call.ended_at else None
 
 
+def _link_expired(call: Call, now: datetime) -> bool:
+    """Truedy's link for this call is dead, or will be before a cached copy could be used."""
+    expiry = recording_expiry(call)
+    return expiry is not None and expiry - RECORDING_EXPIRY_MARGIN <= now
+
+
 def _without_expired_link(call: Call, now: datetime) -> Call:
     """A dead signed link is useless and still a secret: it is never kept or shown."""
-    expiry = recording_expiry(call)
-    if call.recording_url and expiry is not None and expiry - RECORDING_EXPIRY_MARGIN <= now:
+    if call.recording_url and _link_expired(call, now):
         return dataclasses.replace(call, recording_url=None)
     return call
 
@@ -132,8 +136,7 @@ def recording_state(call: Call, now: datetime) -> RecordingState:
         return RecordingState.AVAILABLE
     if call.status in LIVE_STATUSES:
         return RecordingState.NOT_YET
-    expiry = recording_expiry(call)
-    if expiry is not None and expiry - RECORDING_EXPIRY_MARGIN <= now:
+    if _link_expired(call, now):
         return RecordingState.EXPIRED
     return RecordingState.NONE
 
@@ -162,7 +165,7 @@ def _open_link(call: Call, *, range_header: str | None, if_range: str | None) ->
     if not call.recording_url:
         state = recording_state(call, backend.now())
         raise RecordingUnavailable(_RECORDING_MESSAGES[state], code=state.value)
-    return get_client().open_recording(
+    return backend.get_client().open_recording(
         call.recording_url, range_header=range_header, if_range=if_range
     )
 
@@ -172,7 +175,6 @@ _RECORDING_MESSAGES = {
     RecordingState.EXPIRED: "Truedy keeps recordings for 24 hours after a call ends; "
     "this one has expired.",
     RecordingState.NONE: "This call was not recorded.",
-    RecordingState.AVAILABLE: "The recording could not be fetched.",
 }
 
 
@@ -184,7 +186,7 @@ def list_agents(*, cached_only: bool = False) -> tuple[Agent, ...]:
     if agents is None and cached_only:
         return ()
     if agents is None:
-        agents = get_client().list_agents()
+        agents = backend.get_client().list_agents()
         cache.set(key, agents, settings.CACHE_TTL_AGENTS)
     return agents
 

@@ -248,9 +248,9 @@ def _neighbours(call_id: str, form: CallFilterForm) -> dict | None:
 
 
 def _recording_problem(error: RecordingUnavailable) -> tuple[int, str]:
-    if error.code in ("none", "not-yet"):
+    if error.code in (services.RecordingState.NONE.value, services.RecordingState.NOT_YET.value):
         return 404, error.message
-    if error.code == "expired":
+    if error.code == services.RecordingState.EXPIRED.value:
         return 410, error.message
     # Storage refused a freshly fetched link: expired or withdrawn upstream.
     return 410, "The recording link has expired or was withdrawn by Truedy."

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class CallsConfig(AppConfig):
     name = "calls"
     verbose_name = "Truedy calls"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from calls import audit
+
+        # Every authentication event goes in the audit log (S6, ASVS 16.3.1).
+        user_logged_in.connect(audit.on_sign_in, dispatch_uid="calls.audit.sign_in")
+        user_logged_out.connect(audit.on_sign_out, dispatch_uid="calls.audit.sign_out")
+        user_login_failed.connect(audit.on_sign_in_failed, dispatch_uid="calls.audit.failed")

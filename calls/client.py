@@ -18,6 +18,8 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -92,6 +94,26 @@ RECORDING_HEADERS = (
 
 _MAX_MESSAGE = 200  # upstream error messages are truncated for logs and exceptions
 _MAX_ERROR_BODY = 16 * 1024  # read at most this much of a streamed error body
+
+
+# The moment (time.monotonic) by which the current page must be done with Truedy (R2).
+_deadline: ContextVar[float | None] = ContextVar("truedy_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every request, retry and wait inside this block fits into ``seconds`` altogether."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left before the current deadline, or None when there is none."""
+    moment = _deadline.get()
+    return None if moment is None else moment - time.monotonic()
 
 
 def is_valid_call_id(value: str) -> bool:
@@ -274,9 +296,10 @@ class TruedyClient:
             except RECORDING_RETRY_ERRORS as exc:
                 error = _transport_error(exc, detail=False)
                 self._log_failure("GET", where, None, error, attempt)
-                if attempt + 1 >= self._max_attempts:
+                pause = self._backoff(attempt)
+                if attempt + 1 >= self._max_attempts or not self._fits(pause):
                     raise error from exc
-                self._sleep(self._backoff(attempt))
+                self._sleep(pause)
             except httpx.TransportError as exc:
                 error = _transport_error(exc, detail=False)
                 self._log_failure("GET", where, None, error, attempt)
@@ -329,14 +352,16 @@ class TruedyClient:
         where = self._base_path + path
         for attempt in range(self._max_attempts):
             last = attempt + 1 >= self._max_attempts
+            timeout = self._timeout_within_deadline()
             try:
-                response = self._http.get(path, params=params)
+                response = self._http.get(path, params=params, timeout=timeout)
             except RETRY_TRANSPORT_ERRORS as exc:
                 error = _transport_error(exc, detail=True)
                 self._log_failure("GET", where, None, error, attempt)
-                if last:
+                pause = self._backoff(attempt)
+                if last or not self._fits(pause):
                     raise error from exc
-                self._sleep(self._backoff(attempt))
+                self._sleep(pause)
                 continue
             except httpx.TransportError as exc:  # pool timeout, write error...: not retried
                 error = _transport_error(exc, detail=True)
@@ -352,8 +377,32 @@ class TruedyClient:
             wait = error.retry_after
             if wait is not None and wait > self._max_retry_wait:
                 raise error  # too long to hold a request thread: let the caller serve stale
-            self._sleep(wait if wait is not None else self._backoff(attempt))
+            pause = wait if wait is not None else self._backoff(attempt)
+            if not self._fits(pause):
+                raise error  # the page's budget would run out while waiting (R2, R3)
+            self._sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _timeout_within_deadline(self) -> httpx.Timeout | httpx.USE_CLIENT_DEFAULT:
+        """The client's timeouts, cut down to what is left of the page's deadline."""
+        left = time_left()
+        if left is None:
+            return httpx.USE_CLIENT_DEFAULT
+        if left <= 0:
+            raise UpstreamTimeout("the page ran out of time waiting for Truedy")
+        configured = self._http.timeout
+        return httpx.Timeout(
+            connect=min(configured.connect or left, left),
+            read=min(configured.read or left, left),
+            write=min(configured.write or left, left),
+            pool=min(configured.pool or left, left),
+        )
+
+    @staticmethod
+    def _fits(pause: float) -> bool:
+        """A pause before the next attempt still leaves time for that attempt."""
+        left = time_left()
+        return left is None or pause < left - 0.05
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter (R2): uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""

@@ -1,4 +1,5 @@
-"""Request-wide policy: who may see the dashboard, and which time zone they read it in."""
+"""Request-wide policy: who may see the dashboard, which time zone they read it in, and how long
+a page may wait for Truedy."""
 
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from calls.client import deadline
+from calls.resilience import collecting_stale_reads
 from calls.timezones import ZONE_COOKIE, zone_or_none
 
 
@@ -56,4 +59,16 @@ class ViewerTimezoneMiddleware:
         )
         request.viewer_zone = zone
         with timezone.override(zone):
+            return self.get_response(request)
+
+
+class UpstreamBudgetMiddleware:
+    """One deadline for all of a page's upstream reads, retries and waits included (R2), and a
+    fresh list of the stale answers the page shows (R5), for its notice."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline(settings.TRUEDY_PAGE_DEADLINE), collecting_stale_reads():
             return self.get_response(request)

@@ -1,21 +1,57 @@
-"""Reading Truedy through the Django cache. Every cache key, version and TTL lives here."""
+"""Reading Truedy through the Django cache. Every cache key, version and TTL lives here.
+
+Each cached answer is an ``Entry`` kept for its fresh lifetime plus ``CACHE_STALE_WINDOW``:
+fresh, it is served as is; stale, Truedy is asked again, and if Truedy fails the stale answer
+is served with a notice (R5). One request per key refreshes at a time, the others wait for it
+or serve what is there (R6); every upstream read passes the cool-down and the circuit breaker
+first (R3, R4).
+"""
 
 import dataclasses
 import enum
 import hashlib
+import inspect
 import json
+import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.utils import timezone
 
-from calls import backend
-from calls.client import RecordingStream
-from calls.errors import RecordingUnavailable
+from calls import backend, resilience
+from calls.client import RecordingStream, time_left
+from calls.errors import (
+    MalformedResponse,
+    PaymentRequired,
+    RateLimited,
+    RecordingUnavailable,
+    TruedyError,
+    Unauthorized,
+    UpstreamUnavailable,
+)
 from calls.records import Agent, Call, CallPage
 
-CACHE_PREFIX = "truedy:v1"
+CACHE_PREFIX = "truedy:v2"  # v2: entries are Entry envelopes
+
+T = TypeVar("T")
+# A refresh lock outlives the slowest possible refresh; waiting for someone else's refresh
+# polls this often, for at most this long.
+LOCK_SECONDS = 15
+WAIT_POLL_SECONDS = 0.05
+WAIT_MAX_SECONDS = 5.0
+# Failures after which an older answer is better than an error page: Truedy down, garbled,
+# rate-limiting, or refusing the account (key, billing: the notice names it). A 404 or a 400 is
+# an answer, not a failure.
+STALE_OK_ERRORS = (
+    UpstreamUnavailable,
+    MalformedResponse,
+    RateLimited,
+    Unauthorized,
+    PaymentRequired,
+)
 
 # Truedy's signed recording links stop working 24 h after the call ends (truedy-api.md).
 RECORDING_LIFETIME = timedelta(hours=24)
@@ -68,25 +104,141 @@ def list_calls(
         "limit": limit,
         "offset": offset,
     }
-    key = _cache_key("calls", params)
-    page = cache.get(key)
-    if page is None:
-        page = backend.get_client().list_calls(**params)
-        cache.set(key, page, settings.CACHE_TTL_CALL_LIST)
-    return page
+    return read_through(
+        _list_key(params),
+        lambda: backend.get_client().list_calls(**params),
+        lambda page: settings.CACHE_TTL_CALL_LIST,
+    )
+
+
+# list_calls' own defaults, so a partial set of parameters keys the same page.
+LIST_DEFAULTS: dict[str, Any] = {
+    name: parameter.default for name, parameter in inspect.signature(list_calls).parameters.items()
+}
+
+
+def _list_key(params: dict[str, Any]) -> str:
+    """The cache key of a list page; missing parameters take ``list_calls``' defaults."""
+    return _cache_key("calls", LIST_DEFAULTS | params)
 
 
 def get_call(call_id: str, *, fresh: bool = False) -> Call:
-    """One call with its transcript, cached for as long as what it says can still be trusted."""
-    key = _cache_key("call", {"id": call_id})
-    call = None if fresh else cache.get(key)
-    if call is None:
-        now = backend.now()
-        call = _without_expired_link(backend.get_client().get_call(call_id), now)
-        ttl = call_ttl(call, now)
-        if ttl > 0:
-            cache.set(key, call, ttl)
-    return call
+    """One call with its transcript, cached for as long as what it says can still be trusted.
+
+    A stale copy never carries a dead signed link: links are checked on every read.
+    """
+    call = read_through(
+        _cache_key("call", {"id": call_id}),
+        lambda: _without_expired_link(backend.get_client().get_call(call_id), backend.now()),
+        lambda call: call_ttl(call, backend.now()),
+        fresh=fresh,
+    )
+    return _without_expired_link(call, backend.now())
+
+
+# --- the read-through cache (R5, R6) ----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    data: Any
+    fetched_at: datetime  # wall clock (UTC), shown in "showing data from 14:02"
+    fresh_until: float  # time.time()
+
+
+def read_through(
+    key: str, fetch: Callable[[], T], fresh_seconds: Callable[[T], float], *, fresh: bool = False
+) -> T:
+    """The cached answer under ``key`` while fresh; else ``fetch()`` it, once per key at a time.
+
+    ``fresh=True`` skips a fresh cached answer (the caller knows it is wrong) but still falls
+    back to it if Truedy fails.
+    """
+    entry = resilience.safe_get(key)
+    if not isinstance(entry, Entry):
+        entry = None
+    if entry is not None and not fresh and time.time() < entry.fresh_until:
+        return entry.data
+    lock = f"{key}:refresh"
+    token = secrets.token_hex(8)
+    if not resilience.safe_add(lock, token, LOCK_SECONDS):
+        if entry is not None:
+            return entry.data  # someone is refreshing it right now: theirs is moments away
+        waited = _wait_for(key, lock)
+        if waited is not None:
+            return waited.data
+    try:
+        return _refresh(key, fetch, fresh_seconds, stale=entry)
+    finally:
+        if resilience.safe_get(lock) == token:
+            resilience.safe_delete(lock)
+
+
+def _refresh(key: str, fetch: Callable[[], T], fresh_seconds: Callable[[T], float], *, stale):
+    try:
+        permit = resilience.admit()
+    except TruedyError as error:
+        return _stale_or_raise(stale, error)
+    try:
+        data = fetch()
+    except TruedyError as error:
+        resilience.failed(permit, error)
+        return _stale_or_raise(stale, error)
+    resilience.succeeded(permit)
+    lifetime = max(0.0, float(fresh_seconds(data)))
+    if lifetime > 0:
+        entry = Entry(data, timezone.now(), time.time() + lifetime)
+        resilience.safe_set(key, entry, lifetime + settings.CACHE_STALE_WINDOW)
+    return data
+
+
+def _stale_or_raise(stale: Entry | None, error: TruedyError):
+    if stale is None or not isinstance(error, STALE_OK_ERRORS):
+        raise error
+    resilience.note_stale(stale.fetched_at, error)
+    return stale.data
+
+
+def _wait_for(key: str, lock: str) -> Entry | None:
+    """Another request is fetching ``key``: wait for its answer rather than ask again (R6).
+
+    Stops as soon as that request lets go of the lock without an answer (it failed).
+    """
+    left = time_left()
+    give_up = time.monotonic() + min(
+        WAIT_MAX_SECONDS, left if left is not None else WAIT_MAX_SECONDS
+    )
+    while time.monotonic() < give_up:
+        time.sleep(WAIT_POLL_SECONDS)
+        entry = resilience.safe_get(key)
+        if isinstance(entry, Entry):
+            return entry
+        if resilience.safe_get(lock) is None:
+            # Let go: with an answer stored just now (read it), or after failing (none).
+            entry = resilience.safe_get(key)
+            return entry if isinstance(entry, Entry) else None
+    return None
+
+
+def cached_list_page(**params: Any) -> CallPage | None:
+    """A list page as the cache holds it, however old, without asking Truedy."""
+    entry = resilience.safe_get(_list_key(params))
+    return entry.data if isinstance(entry, Entry) else None
+
+
+def cached_list_row(
+    call_id: str, *, page: int, per_page: int, filters: dict[str, Any]
+) -> Call | None:
+    """The call's row from the cached list it was opened from (no transcript, no recording):
+    enough for a call page to stand on while Truedy is out of reach."""
+    for number in (page, page + 1, page - 1):
+        if number < 1:
+            continue
+        listing = cached_list_page(**filters, limit=per_page, offset=(number - 1) * per_page)
+        for call in listing.calls if listing else ():
+            if call.id == call_id:
+                return dataclasses.replace(call, transcript=None, recording_url=None)
+    return None
 
 
 def call_ttl(call: Call, now: datetime) -> int:
@@ -182,13 +334,12 @@ def list_agents(*, cached_only: bool = False) -> tuple[Agent, ...]:
     """Every agent, for the filter's names. ``cached_only``: what the cache holds, or nothing,
     for pages that must not call upstream (a request with invalid filters)."""
     key = f"{CACHE_PREFIX}:agents"
-    agents = cache.get(key)
-    if agents is None and cached_only:
-        return ()
-    if agents is None:
-        agents = backend.get_client().list_agents()
-        cache.set(key, agents, settings.CACHE_TTL_AGENTS)
-    return agents
+    if cached_only:
+        entry = resilience.safe_get(key)
+        return entry.data if isinstance(entry, Entry) else ()
+    return read_through(
+        key, lambda: backend.get_client().list_agents(), lambda agents: settings.CACHE_TTL_AGENTS
+    )
 
 
 def agent_names(*, cached_only: bool = False) -> dict[str, str]:

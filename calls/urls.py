@@ -14,4 +14,5 @@ urlpatterns = [
         views.call_transcript_text,
         name="call_transcript_text",
     ),
+    path("calls/<str:call_id>/played", views.call_played, name="call_played"),
 ]

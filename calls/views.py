@@ -4,22 +4,40 @@ One URL serves both the full page and, for htmx, the named partial it targets (`
 ``call``, ``transcript``); every response says it varies on ``HX-Request``.
 """
 
+import logging
+import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from calls import backend, services
+from calls import audit, backend, services
 from calls.client import is_valid_call_id
-from calls.errors import NotFound, RecordingUnavailable, TruedyError
+from calls.errors import (
+    MalformedResponse,
+    NotFound,
+    PaymentRequired,
+    RateLimited,
+    RecordingUnavailable,
+    TruedyError,
+    Unauthorized,
+    UpstreamUnavailable,
+)
 from calls.filters import PER_PAGE_CHOICES, QUERY_ORDER, CallFilterForm, describe_errors
+from calls.moments import parse_moment
 from calls.records import Call
+from calls.resilience import CircuitOpen, trouble
+from calls.transcript_timing import TranscriptTiming, time_transcript
+
+logger = logging.getLogger("calls.views")
 
 # Seconds between polls of a call that is live or still being transcribed.
 POLL_SECONDS = 5
+PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 NO_STORE = "private, no-store"  # transcripts and audio never sit in a browser or proxy cache (S12)
 
 
@@ -64,27 +82,53 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
     back_query = list_form.query() if from_list and list_form.is_valid() else ""
     if not is_valid_call_id(call_id):
         return call_not_found(request, back_query)  # never sent upstream (S13)
+    moment, moment_error = _moment(request)
+    waiting = None
     try:
         call = services.get_call(call_id)
-        names = services.agent_names()
     except NotFound:
         return call_not_found(request, back_query)
     except TruedyError as error:
-        return upstream_error(request, error)
+        # Truedy out of reach and this call never cached: its row in the list it was opened
+        # from stands in, and the page fills itself in when Truedy answers again.
+        row = _cached_row(call_id, list_form) if back_query else None
+        if row is None or not isinstance(error, PASSING_TROUBLE):
+            return upstream_error(request, error)
+        call, waiting = row, _waiting(error)
+    try:
+        names = services.agent_names()
+    except TruedyError:
+        names = services.agent_names(cached_only=True)
     now = backend.now()
+    timing = _timing(call)
+    if moment is not None and call.duration_seconds:
+        moment = min(moment, float(call.duration_seconds))
     context = {
         "call": call,
+        "timing": timing,
+        "moment": moment,
+        "moment_error": moment_error,
+        "moment_turn": _turn_at(timing, moment),
+        "moment_query": f"{back_query}&" if back_query else "",
+        "playback_rates": PLAYBACK_RATES,
         "agent_names": names,
         "back_query": back_query,
         "neighbours": _neighbours(call_id, list_form) if back_query else None,
-        "transcript_state": services.transcript_state(call, now).value,
-        "recording_state": services.recording_state(call, now).value,
+        "waiting": waiting,
+        "transcript_state": "waiting" if waiting else services.transcript_state(call, now).value,
+        "recording_state": "waiting" if waiting else services.recording_state(call, now).value,
         "recording_expires": services.recording_expiry(call),
         "poll_seconds": POLL_SECONDS,
         "talk_turns": len(call.transcript or ()),
     }
-    response = _render(request, "calls/call_detail.html", context)
+    # An unreadable ?t= still shows the call, from the start, saying why (and a 400).
+    response = _render(
+        request, "calls/call_detail.html", context, status=400 if moment_error else 200
+    )
     response["Cache-Control"] = NO_STORE
+    if _requested_partial(request, PARTIALS["calls/call_detail.html"]) is None:
+        # A poll of a live call (a fragment) is not another view.
+        audit.record(request, "view_call", call_id=call.id, status=response.status_code)
     return response
 
 
@@ -104,6 +148,7 @@ def call_transcript_text(request: HttpRequest, call_id: str) -> HttpResponse:
     response = HttpResponse(transcript_as_text(call), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="call-{call.id}-transcript.txt"'
     response["Cache-Control"] = NO_STORE
+    audit.record(request, "download_transcript", call_id=call.id, status=response.status_code)
     return response
 
 
@@ -124,7 +169,12 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     except RecordingUnavailable as error:
         return _recording_unavailable(request, *_recording_problem(error))
     except TruedyError as error:
-        return _recording_unavailable(request, 502, f"Truedy could not be reached: {error}")
+        # Media players read no "wait" page: a rate limit is a 503 here.
+        status = 503 if isinstance(error, RateLimited) else upstream_problem(error)[1]
+        response = _recording_unavailable(request, status, f"Truedy could not be reached: {error}")
+        if status == 503 and error.retry_after:
+            response["Retry-After"] = str(math.ceil(error.retry_after))
+        return response
     response = StreamingHttpResponse(
         stream.iter_bytes(), status=stream.status_code, content_type="audio/mpeg"
     )
@@ -132,12 +182,86 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
         response[name] = value
     response["Cache-Control"] = NO_STORE
     response["Content-Disposition"] = f'inline; filename="call-{call_id}.mp3"'
+    if "Range" not in request.headers:
+        # The player always asks for ranges (and reports its plays itself, see call_played):
+        # a request without one is the fallback link or a direct download, a listen of its own.
+        audit.record(
+            request, "play_recording", call_id=call_id, detail="download", status=stream.status_code
+        )
     return response
 
 
 def upstream_error(request: HttpRequest, error: TruedyError) -> HttpResponse:
-    context = {"message": error.message, "request_id": error.request_id}
-    return _render(request, "calls/upstream_error.html", context, status=502, fragment="problem")
+    """Truedy failed and nothing cached can stand in: say what happened, and how to retry."""
+    kind, status = upstream_problem(error)
+    if kind in ("auth", "billing"):
+        # Not a blip: somebody has to act. Logged loudly, never retried (the client does not).
+        logger.error(
+            "Truedy refused the dashboard: status=%s request_id=%s kind=%s",
+            error.status_code,
+            error.request_id,
+            kind,
+        )
+    target = _requested_partial(request, ANY_PAGE_PARTIAL)
+    context = {
+        "kind": kind,
+        "message": error.message,
+        "request_id": error.request_id,
+        "status_code": error.status_code,
+        "retry_after": math.ceil(error.retry_after) if error.retry_after else None,
+        "reload_in": _waiting(error)["retry_in"],
+        # A fragment that retries itself replaces what it was swapped for: the results'
+        # contents, or the whole call article / transcript section (which it then stands for).
+        "target": target,
+        "replaces_target": target in ("call", "transcript"),
+    }
+    response = _render(
+        request, "calls/upstream_error.html", context, status=status, fragment="problem"
+    )
+    if kind in ("busy", "waiting") and context["retry_after"]:
+        response["Retry-After"] = str(context["retry_after"])
+    return response
+
+
+# Troubles that pass by themselves: a page can wait them out on cached data.
+PASSING_TROUBLE = (RateLimited, UpstreamUnavailable, MalformedResponse)
+
+
+def _waiting(error: TruedyError) -> dict:
+    """What a page that fills itself in says, and how soon it tries again (5-60 s)."""
+    retry_in = min(60, max(5, math.ceil(error.retry_after or 5) + 1))
+    return {"reason": trouble(error), "retry_in": retry_in}
+
+
+def _cached_row(call_id: str, form: CallFilterForm) -> Call | None:
+    if not form.is_valid():
+        return None
+    return services.cached_list_row(
+        call_id, page=form.page, per_page=form.per_page, filters=_list_filters(form)
+    )
+
+
+def _list_filters(form: CallFilterForm) -> dict:
+    """The list's filters without its paging: what every page of that list shares."""
+    return {k: v for k, v in form.api_params().items() if k not in ("limit", "offset")}
+
+
+def upstream_problem(error: TruedyError) -> tuple[str, int]:
+    """(what kind of failure, the status our page answers with).
+
+    A rate limit is not a failure: the page says how long, and loads itself again then (200).
+    """
+    if isinstance(error, RateLimited):
+        return "waiting", 200
+    if isinstance(error, Unauthorized):
+        return "auth", 502
+    if isinstance(error, PaymentRequired):
+        return "billing", 502
+    if isinstance(error, CircuitOpen):
+        return "busy", 503
+    if isinstance(error, MalformedResponse):
+        return "garbled", 502
+    return "unreachable", 502
 
 
 def call_not_found(request: HttpRequest, back_query: str) -> HttpResponse:
@@ -166,22 +290,30 @@ def _render(
 
     Error pages pass ``fragment``: the one partial they swap into whatever was targeted.
     """
-    partial = _requested_partial(request)
+    # Error templates answer any page partial's target with their one fragment.
+    available = ANY_PAGE_PARTIAL if fragment else PARTIALS.get(template, frozenset())
+    partial = _requested_partial(request, available)
     name = f"{template}#{fragment or partial}" if partial else template
     response = TemplateResponse(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-# The partials each page template defines; an htmx request for any other target gets the page.
-PARTIALS = frozenset({"results", "call", "transcript"})
+# The partials each page template defines; an htmx request for any other target (a header
+# anyone can send) gets the whole page.
+PARTIALS = {
+    "calls/call_list.html": frozenset({"results"}),
+    "calls/call_detail.html": frozenset({"call", "transcript"}),
+}
+ANY_PAGE_PARTIAL = frozenset().union(*PARTIALS.values())
 
 
-def _requested_partial(request: HttpRequest) -> str | None:
+def _requested_partial(request: HttpRequest, available: frozenset[str]) -> str | None:
+    """The partial an htmx request targets, if it is one of ``available``."""
     htmx = request.htmx
     if not htmx or htmx.history_restore_request or htmx.boosted:
         return None
-    return htmx.target if htmx.target in PARTIALS else None
+    return htmx.target if htmx.target in available else None
 
 
 def _list_context(form: CallFilterForm, names: dict[str, str]) -> dict:
@@ -231,7 +363,7 @@ def _neighbours(call_id: str, form: CallFilterForm) -> dict | None:
             call_id,
             page=form.page,
             per_page=form.per_page,
-            filters={k: v for k, v in form.api_params().items() if k not in ("limit", "offset")},
+            filters=_list_filters(form),
         )
     except TruedyError:
         return None  # the call page still works without its place in the list
@@ -245,6 +377,36 @@ def _neighbours(call_id: str, form: CallFilterForm) -> dict | None:
         else None,
         "next": (found.next.call_id, form.query(page=found.next.page)) if found.next else None,
     }
+
+
+def _moment(request: HttpRequest) -> tuple[float | None, str]:
+    """The ``?t=`` a "link to this moment" carries: (seconds, "") or (None, what is wrong)."""
+    text = request.GET.get("t")
+    if text is None:
+        return None, ""
+    try:
+        return parse_moment(text), ""
+    except ValueError as error:
+        return None, str(error)
+
+
+def _timing(call: Call) -> TranscriptTiming | None:
+    if not call.transcript:
+        return None
+    threshold = settings.DEAD_AIR_SECONDS
+    return time_transcript(call.transcript, call.duration_seconds, threshold=threshold)
+
+
+def _turn_at(timing: TranscriptTiming | None, moment: float | None) -> int | None:
+    """The number of the turn being spoken at ``moment`` (the last one started by then)."""
+    if timing is None or moment is None:
+        return None
+    number = None
+    for timed in timing.turns:
+        if timed.start > moment:
+            break
+        number = timed.number
+    return number or 1
 
 
 def _recording_problem(error: RecordingUnavailable) -> tuple[int, str]:
@@ -266,3 +428,16 @@ def _recording_unavailable(request: HttpRequest, status: int, message: str) -> H
 
 def _plain(status: int, message: str) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+def call_played(request: HttpRequest, call_id: str) -> HttpResponse:
+    """The player's note that a listen began: one ``play_recording`` row per play (S6).
+
+    Counting the proxy's requests would not do: Chromium fetches one listen in several ranges
+    and again after every seek. player.js posts here once per page load of the player.
+    """
+    if not is_valid_call_id(call_id):
+        return _plain(404, "No such call.")  # never recorded, never sent upstream (S13)
+    audit.record(request, "play_recording", call_id=call_id, status=204)
+    return HttpResponse(status=204)

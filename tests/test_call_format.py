@@ -108,3 +108,22 @@ def test_zone_options_escape_whatever_they_are_given():
     html = str(call_format.zone_options("<script>"))
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_transcript_turns_escape_everything_from_truedy():
+    from calls.records import Turn
+    from calls.templatetags.call_format import transcript_turns
+    from calls.transcript_timing import time_transcript
+
+    turns = [
+        Turn(speaker='x" onmouseover="alert(1)', text="<script>alert(1)</script>", timestamp=0),
+        Turn(speaker="agent", text='Tom & Jerry\'s "show"', timestamp=9),
+    ]
+    html = transcript_turns(time_transcript(turns, 12, threshold=3), 2, "status=ended&")
+    assert "<script>" not in html and 'onmouseover="' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Tom &amp; Jerry&#x27;s &quot;show&quot;" in html
+    assert 'class="turn turn-other"' in html
+    assert '<li class="silence"><span>7 s silence</span></li>' in html
+    assert 'id="turn-2" data-start="9.00" aria-current="true"' in html
+    assert 'href="?status=ended&amp;t=9.00"' in html

@@ -45,10 +45,10 @@ def test_call_page_shows_the_header_and_the_transcript(staff_client, frozen_simu
     assert 'class="badge status-ended"' in html
     assert call.summary.replace("'", "&#x27;") in html
     first, last = call.transcript[0], call.transcript[-1]
-    assert '<li class="turn turn-agent"><span class="who">Agent</span>' in html
+    assert '<li class="turn turn-agent" id="turn-1" data-start=' in html
     assert '<span class="who">Contact</span>' in html
     minutes, seconds = divmod(int(last.timestamp), 60)
-    assert f'<span class="at">{minutes}:{seconds:02d}</span>' in html
+    assert f'play from here">{minutes}:{seconds:02d}</a>' in html
     assert html.index(first.text.replace("'", "&#x27;")) < html.index(
         last.text.replace("'", "&#x27;")
     )
@@ -130,7 +130,7 @@ def test_processing_transcript_is_polled_until_it_arrives(staff_client, frozen_s
     cache.clear()  # the pending call's short TTL has passed
     ready = staff_client.get(f"/calls/{ENDED_5S_AGO}/", HTTP_HX_TARGET="transcript", **PARTIAL)
     fragment = ready.content.decode()
-    assert '<ol class="turns">' in fragment
+    assert '<ol class="turns" id="transcript-turns">' in fragment
     assert "hx-trigger" not in fragment, "polling stops once the transcript is there"
 
 
@@ -258,3 +258,76 @@ def test_a_call_opened_without_a_list_looks_up_no_list(staff_client, frozen_simu
     assert response.context["neighbours"] is None
     assert 'href="/calls/">← Back to calls' in response.content.decode()
     assert "/api/public/v1/calls" not in upstream_paths(frozen_simulator)
+
+
+# --- review aids: links to a moment, dead air, talk time ------------------------------------
+
+SUPPORT_RECORDED = "341ef40b-57c7-40aa-b7b5-6ea735ebd32d"  # support_inbound audio, 8.6 s dead air
+
+
+def test_a_link_to_a_moment_cues_the_player_and_marks_the_turn(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{SUPPORT_RECORDED}/?t=0:31")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["moment"] == 31.0
+    assert f'src="/calls/{SUPPORT_RECORDED}/recording#t=31.00" data-start="31.00"' in html
+    # 0:31 is in the silence after turn 5 ("Let me check that for you"), so turn 5 is current.
+    assert response.context["moment_turn"] == 5
+    assert html.count('aria-current="true"') == 1
+    assert '<li class="turn turn-agent" id="turn-5"' in html.split('aria-current="true"')[0]
+
+
+def test_a_moment_past_the_end_cues_the_end(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{SUPPORT_RECORDED}/?t=5m")
+    call = response.context["call"]
+    assert response.status_code == 200
+    assert response.context["moment"] == call.duration_seconds
+    assert response.context["moment_turn"] == len(call.transcript)
+
+
+def test_an_unreadable_moment_is_a_400_that_still_shows_the_call(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{SUPPORT_RECORDED}/?t=%3Cb%3Esoon")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This link's moment could not be read" in html
+    assert "“&lt;b&gt;soon” is not a time" in html
+    assert 'id="transcript-turns"' in html
+    assert 'aria-current="true"' not in html
+    assert "#t=" not in html
+
+
+def test_timestamps_link_to_their_moment_and_keep_the_list(staff_client, frozen_simulator):
+    html = staff_client.get(f"/calls/{SUPPORT_RECORDED}/?status=ended&tz=UTC").content.decode()
+    assert '<a class="at" href="?status=ended&amp;tz=UTC&amp;t=0.00"' in html
+    alone = staff_client.get(f"/calls/{SUPPORT_RECORDED}/").content.decode()
+    assert 'href="?t=0.00" aria-label="Agent at 0:00: play from here">0:00</a>' in alone
+
+
+def test_dead_air_and_talk_time_are_shown(staff_client, frozen_simulator):
+    response = staff_client.get(f"/calls/{SUPPORT_RECORDED}/")
+    html = response.content.decode()
+    timing = response.context["timing"]
+    gap = timing.longest_silence
+    assert gap.number == 6 and round(gap.silence_before) == 9
+    assert html.count('<li class="silence"') == 1
+    assert "<span>9 s silence</span></li>" in html
+    assert html.index("9 s silence") < html.index('id="turn-6"')
+    assert f"9 s before 0:{int(gap.start):02d}</a>" in html
+    agent, contact = timing.talk_share()
+    assert f"Agent {int(agent[1]) // 60}:{int(agent[1]) % 60:02d} ({agent[2]}%)" in html
+    assert f"Contact {int(contact[1]) // 60}:{int(contact[1]) % 60:02d} ({contact[2]}%)" in html
+
+
+def test_dead_air_threshold_is_a_setting(staff_client, frozen_simulator, settings):
+    settings.DEAD_AIR_SECONDS = 20
+    html = staff_client.get(f"/calls/{SUPPORT_RECORDED}/").content.decode()
+    assert '<li class="silence"' not in html
+    assert "None of 20 s or more" in html
+
+
+def test_player_tools_wait_for_javascript(staff_client, frozen_simulator):
+    html = staff_client.get(f"/calls/{SUPPORT_RECORDED}/").content.decode()
+    assert '<div class="player-tools" data-player-tools hidden>' in html
+    assert "data-search-box hidden>" in html
+    for rate in ("0.75", "1", "1.25", "1.5", "2"):
+        assert f'<option value="{rate}"' in html

@@ -1,10 +1,12 @@
 """The recording proxy at /calls/<id>/recording and the inline player on the call page."""
 
 import dataclasses
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from calls import services
 
@@ -83,7 +85,7 @@ def test_an_unsatisfiable_range_is_a_416(staff_client, frozen_simulator):
 def test_the_call_page_plays_our_url_not_truedys(staff_client, frozen_simulator):
     call = recorded_call(frozen_simulator)
     html = staff_client.get(f"/calls/{call.id}/").content.decode()
-    assert f'<audio controls preload="metadata" src="/calls/{call.id}/recording">' in html
+    assert f'preload="metadata" src="/calls/{call.id}/recording"' in html
     assert "signature=" not in html
     assert "/recordings/" not in html
 
@@ -133,10 +135,18 @@ def test_a_link_refused_by_storage_is_fetched_again(staff_client, frozen_simulat
     call = recorded_call(frozen_simulator)
     fresh = services.get_call(call.id)
     stale = dataclasses.replace(fresh, recording_url=fresh.recording_url.replace("sig", "gis"))
-    cache.set(services._cache_key("call", {"id": call.id}), stale, 60)
+    entry = services.Entry(stale, timezone.now(), time.time() + 60)
+    cache.set(services._cache_key("call", {"id": call.id}), entry, 60)
+    frozen_simulator.reset_requests()
     response = staff_client.get(f"/calls/{call.id}/recording")
     assert response.status_code == 200
     assert body(response) == call.recording.path.read_bytes()
+    paths = [r.path for r in frozen_simulator.requests]
+    assert paths == [
+        f"/recordings/{call.id}.mp3",  # the cached (tampered) link: refused
+        f"/api/public/v1/calls/{call.id}",  # a fresh call
+        f"/recordings/{call.id}.mp3",  # its link plays
+    ]
 
 
 def test_the_recording_link_is_never_cached_past_its_expiry(frozen_simulator):

@@ -45,7 +45,7 @@ def test_cache_keys_are_namespaced_and_canonical():
     key_a = services._cache_key("calls", {"status": "ended", "limit": 25})
     key_b = services._cache_key("calls", {"limit": 25, "status": "ended"})
     assert key_a == key_b
-    assert key_a.startswith("truedy:v1:calls:")
+    assert key_a.startswith("truedy:v2:calls:")
 
 
 # --- TTLs by call state -----------------------------------------------------------------------

@@ -459,6 +459,24 @@ def test_recording_link_expires_24h_after_the_call_ends(tiny_sim: Simulator) -> 
     assert fresh["recording_url"] == call["recording_url"]  # the API hands out the dead link
 
 
+def test_storage_refusals_hit_recording_downloads_only(tiny_sim: Simulator) -> None:
+    api = client_for(tiny_sim)
+    call = _recorded_call(api, tiny_sim)
+    anonymous = httpx.Client(transport=tiny_sim.transport())
+    tiny_sim.switches.refuse_recordings_next(2)
+    tiny_sim.switches.refuse_recordings_next(1, status=503)
+    assert api.get(f"/calls/{call['id']}").status_code == 200, "the API is not affected"
+    refused = [anonymous.get(call["recording_url"]) for _ in range(3)]
+    assert [r.status_code for r in refused] == [403, 403, 503]
+    assert refused[0].json()["error"]["code"] == "link_expired"
+    assert anonymous.get(call["recording_url"]).status_code == 200
+    tiny_sim.switches.refuse_recordings_next(5)
+    tiny_sim.switches.reset()
+    assert anonymous.get(call["recording_url"]).status_code == 200
+    with pytest.raises(ValueError):
+        tiny_sim.switches.refuse_recordings_next(1, status=302)
+
+
 def test_old_calls_carry_already_expired_links(tiny_sim: Simulator) -> None:
     api = client_for(tiny_sim)
     old = [c for c in all_calls(api, status="ended")[50:] if c["recording_url"]]

@@ -257,10 +257,14 @@ class Simulator:
         )
         if expires is None:
             return error_response(403, "forbidden", "Invalid recording signature.", request_id)
-        if now > expires * US:
+        refusal = self.switches.take_storage_refusal()
+        if now > expires * US or refusal == 403:
             return error_response(
                 403, "link_expired", "This recording link has expired.", request_id
             )
+        if refusal is not None:
+            code = FAULT_CODES.get(refusal, "error")
+            return error_response(refusal, code, "Injected storage failure.", request_id)
         assert call.ended is not None
         return self._audio.response(
             call.recording.path,

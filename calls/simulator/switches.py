@@ -39,11 +39,12 @@ class WindowCount:
 
 class Switches:
     """All off by default. Faults queue up in the order they are armed; each API request takes
-    at most one."""
+    at most one. Recording downloads (storage, not the API) have their own queue of refusals."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: deque[Fault] = deque()
+        self._storage_refusals: deque[int] = deque()
         self._latency_seconds = 0.0
         self._timeout_sleep_seconds = 30.0
         self._rate_limit_per_minute: int | None = None
@@ -115,6 +116,20 @@ class Switches:
     ) -> None:
         self._arm(n, Fault("rate_limit", retry_after=retry_after, reset_at_only=reset_at_only))
 
+    def refuse_recordings_next(self, n: int = 1, status: int = 403) -> None:
+        """Storage refuses the next ``n`` recording downloads: 403 as for an expired or withdrawn
+        link (the default), or any 4xx/5xx."""
+        if not 400 <= status <= 599:
+            raise ValueError("status must be a 4xx or 5xx code")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self._lock:
+            self._storage_refusals.extend([status] * n)
+
+    def take_storage_refusal(self) -> int | None:
+        with self._lock:
+            return self._storage_refusals.popleft() if self._storage_refusals else None
+
     def pending_faults(self) -> int:
         with self._lock:
             return len(self._faults)
@@ -141,6 +156,7 @@ class Switches:
         """Everything back off, as after construction."""
         with self._lock:
             self._faults.clear()
+            self._storage_refusals.clear()
             self._latency_seconds = 0.0
             self._timeout_sleep_seconds = 30.0
             self._rate_limit_per_minute = None

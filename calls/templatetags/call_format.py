@@ -3,10 +3,11 @@
 import functools
 
 from django import template
-from django.utils.html import conditional_escape, format_html_join
+from django.utils.html import conditional_escape, escape, format_html_join
 from django.utils.safestring import mark_safe
 
 from calls.timezones import zone_names
+from calls.transcript_timing import TranscriptTiming
 
 register = template.Library()
 
@@ -99,3 +100,32 @@ def zone_options(selected: str) -> str:
 @functools.cache
 def _zone_options() -> str:
     return format_html_join("", "<option>{}</option>", ((name,) for name in zone_names()))
+
+
+@register.simple_tag
+def transcript_turns(timing: TranscriptTiming, current: int | None, query: str) -> str:
+    """The transcript's <li>s, with dead-air markers between them.
+
+    Built in Python, not a template loop: a 2,000-turn call rendered through the loop's filters
+    took 250 ms a page. Every value from Truedy is escaped here; ``query`` is our own canonical
+    list query, already URL-encoded (ending in "&", or empty).
+    """
+    safe_query = escape(query)
+    parts = []
+    for timed in timing.turns:
+        if timed.dead_air_before:
+            parts.append(
+                f'<li class="silence"><span>{timed.silence_before:.0f} s silence</span></li>\n'
+            )
+        who = escape(speaker(timed.turn.speaker))
+        at = duration(timed.start)
+        start = f"{timed.start:.2f}"
+        marked = ' aria-current="true"' if timed.number == current else ""
+        parts.append(
+            f'<li class="turn turn-{speaker_kind(timed.turn.speaker)}" id="turn-{timed.number}"'
+            f' data-start="{start}"{marked}><span class="who">{who}</span>'
+            f' <a class="at" href="?{safe_query}t={start}"'
+            f' aria-label="{who} at {at}: play from here">{at}</a>'
+            f"<p>{escape(timed.turn.text)}</p></li>\n"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every interpolated value is escaped above)

@@ -1,0 +1,899 @@
+"""Load test of the production path: gunicorn (gthread), a shared cache, the simulator over HTTP.
+
+What runs, all on 127.0.0.1:
+- the Truedy simulator, in this process, over real HTTP, limited to --rpm API requests a minute
+  per key (Truedy documents about 100) and answering after --latency-ms; a WSGI wrapper counts
+  every upstream request and the status of every upstream answer;
+- the dashboard under gunicorn (`--worker-class gthread --workers 2 --threads 8`) with DEBUG off,
+  a temporary SQLite database, and Redis as the cache (db 13, flushed first) when it answers,
+  else the per-process local-memory cache (the output says which);
+- --users simulated staff for --seconds: each signs in through the login form, then browses a
+  call list with a random filter (sometimes as the htmx fragment), opens a call from that list,
+  sometimes plays the first 64 KB of its recording, thinking 0.5-2 s between requests.
+
+It prints a table and writes bench/results/loadtest.json (and the gunicorn logs beside it). It
+exits 1 if any 5xx, any "slow down" page (our 503: Truedy's rate limit reaching a user) or any
+failed connection reached a user. Pages that show cached data with a stale notice are fine; they
+are counted.
+
+Run: .venv/bin/python bench/loadtest.py [--users 50] [--seconds 60] [--rpm 100] (or `make loadtest`)
+"""
+
+import argparse
+import html
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The simulator imports nothing from Django: no settings needed in this process.
+from calls.simulator import API_PREFIX, DEFAULT_API_KEY, Simulator, serve  # noqa: E402
+from calls.simulator.signing import RECORDINGS_PATH  # noqa: E402
+
+RESULTS_DIR = ROOT / "bench" / "results"
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
+USERNAME = "loadtest"
+REFETCH_SECONDS = 5
+
+STATUSES = ("ended", "failed", "in-progress", "queued", "ringing", "cancelled")
+STATUS_WEIGHTS = (40, 25, 10, 5, 5, 15)
+DIRECTIONS = ("inbound", "outbound", "webrtc")
+PAGE_KINDS = ("login", "list", "list-htmx", "call", "recording")
+
+ROW_LINK_RE = re.compile(r'<a class="row-link" href="([^"]+)"')
+AGENT_SELECT_RE = re.compile(r'<select id="f-agent" name="agent_id">(.*?)</select>', re.S)
+OPTION_RE = re.compile(r'<option value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+PRESET_RE = re.compile(r'<p class="presets">(.*?)</p>', re.S)
+HREF_RE = re.compile(r'href="\?([^"]+)"')
+LOG_LINE_RE = re.compile(r"\d{4}-\d\d-\d\d [\d:,]+ ([A-Z]+) (\S+) (.*)")
+GUNICORN_LINE_RE = re.compile(r"\[[^]]+\] \[\d+\] \[([A-Z]+)\] (.*)")
+NEXT_PAGE_RE = re.compile(r'<a rel="next" href="\?([^"]+)"')
+STALE_MARK = 'class="notice stale"'
+# A page with no data yet that reloads itself when the rate limit lifts (status 200): not an
+# error, but no data either, so it is counted on its own.
+WAITING_MARK = 'class="notice waiting"'
+PLAYER_MARK = 'id="player-audio"'
+
+
+# --- the upstream: the simulator over HTTP, every request counted -----------------------------
+
+
+class UpstreamCounter:
+    """WSGI middleware in front of the simulator: counts requests and the status of each answer."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        # (time.time(), endpoint, status, path?query)
+        self.events: list[tuple[float, str, int, str]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        endpoint = _endpoint(environ.get("PATH_INFO", ""))
+        target = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
+
+        def counting_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            with self.lock:
+                self.events.append((time.time(), endpoint, int(status.split()[0]), target))
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        return self.app(environ, counting_start_response)
+
+    def snapshot(self) -> list[tuple[float, str, int, str]]:
+        with self.lock:
+            return list(self.events)
+
+
+def _endpoint(path: str) -> str:
+    if path.startswith(RECORDINGS_PATH):
+        return "recording"
+    route = path.removeprefix(API_PREFIX)
+    if route == "/calls":
+        return "api:calls-list"
+    if route.startswith("/calls/"):
+        return "api:call"
+    if route == "/agents":
+        return "api:agents"
+    return "api:other"
+
+
+def start_simulator(rpm: int, latency_ms: int) -> tuple[Any, UpstreamCounter]:
+    simulator = Simulator(seed=42, call_count=2000)
+    simulator.switches.rate_limit_per_minute = rpm
+    simulator.switches.latency_seconds = latency_ms / 1000
+    counter = UpstreamCounter(simulator.wsgi_app)
+    simulator.wsgi_app = counter  # the server serves whatever this attribute holds
+    return serve(simulator, host="127.0.0.1", port=0), counter
+
+
+# --- the dashboard: a temporary database and gunicorn ------------------------------------------
+
+
+def redis_cache_url() -> str | None:
+    """Flush the load test's Redis database and return its URL, or None if Redis is not there."""
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as conn:
+            conn.sendall(f"SELECT {REDIS_DB}\r\nFLUSHDB\r\n".encode())
+            answer = b""
+            while answer.count(b"\r\n") < 2:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    break
+                answer += chunk
+    except OSError:
+        return None
+    if answer != b"+OK\r\n+OK\r\n":
+        return None
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dashboard_env(*, base_url: str, database_url: str, cache_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("REDIS_URL", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    env.update(
+        DEBUG="false",  # the Makefile exports DEBUG=true
+        SECRET_KEY=secrets.token_urlsafe(45)[:60],
+        ALLOWED_HOSTS="127.0.0.1",
+        TRUEDY_API_KEY=DEFAULT_API_KEY,
+        TRUEDY_API_BASE_URL=base_url,
+        DATABASE_URL=database_url,
+        CACHE_URL=cache_url,
+        # Production security settings that assume TLS: this serves plain http on 127.0.0.1.
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def prepare_database(env: dict[str, str], password: str) -> None:
+    """Migrate the temporary database and add the staff user every simulated person signs in as."""
+    create_user = (
+        "import os\n"
+        "from django.contrib.auth import get_user_model\n"
+        f"u, _ = get_user_model().objects.get_or_create(username={USERNAME!r})\n"
+        "u.is_staff = True\n"
+        "u.set_password(os.environ['LOADTEST_PASSWORD'])\n"
+        "u.save()\n"
+    )
+    for command in (["migrate", "--noinput"], ["shell", "-c", create_user]):
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, str(ROOT / "manage.py"), *command, "-v", "0"],
+            env={**env, "LOADTEST_PASSWORD": password, "LOG_LEVEL": "WARNING"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise RuntimeError(f"manage.py {command[0]} failed ({done.returncode})")
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], port: int, workers: int, threads: int, tmp: Path):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.error_log = tmp / "gunicorn-stderr.log"
+        self.access_log = tmp / "gunicorn-access.log"
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "truedy_dashboard.wsgi:application",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            str(self.access_log),
+            "--access-logformat",
+            '%(t)s "%(r)s" %(s)s %(B)s %(M)sms',
+        ]
+        self._stderr = self.error_log.open("wb")
+        # Its own session: a Ctrl-C reaches this script only, which then stops gunicorn cleanly.
+        self.process = subprocess.Popen(  # noqa: S603
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=self._stderr,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
+            try:
+                if httpx.get(self.base + "/accounts/login/", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._stderr.close()
+
+    def log_summary(self) -> dict[str, int]:
+        """Warnings and errors in gunicorn's stderr, counted by kind (numbers and ids dropped)."""
+        counts: Counter[str] = Counter()
+        try:
+            lines = self.error_log.read_text(errors="replace").splitlines()
+        except OSError:
+            return {}
+        for line in lines:
+            django = LOG_LINE_RE.match(line)
+            if django:
+                level, logger, message = django.groups()
+            elif line.startswith("Traceback"):
+                level, logger, message = "ERROR", "python", "Traceback"
+            else:
+                gunicorn = GUNICORN_LINE_RE.match(line)
+                if not gunicorn:
+                    continue
+                level, logger, message = gunicorn.group(1), "gunicorn", gunicorn.group(2)
+            if level in ("WARNING", "ERROR", "CRITICAL"):
+                kind = re.sub(r"[0-9a-f-]{8,}|\d+(\.\d+)?", "N", message.split(": /")[0])[:90]
+                counts[f"{level} {logger} {kind}"] += 1
+        return dict(counts.most_common())
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of gunicorn's stderr without the lines counted by kind in the summary that
+        repeat for every such response (Django's "Service Unavailable") or sign-in (axes)."""
+        try:
+            text = self.error_log.read_text(errors="replace")
+        except OSError:
+            return ""
+        kept = [
+            line
+            for line in text.splitlines()
+            if "django.request Service Unavailable" not in line and " INFO axes." not in line
+        ]
+        return "\n".join(kept[-lines:])
+
+
+# --- the users ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Sample:
+    start: float  # seconds since the test started
+    kind: str
+    status: int  # 0: no answer (connection error, timeout)
+    ms: float
+    url: str
+    stale: bool = False
+    slow_down: bool = False  # a rate limit reached the user as an error (503)
+    waiting: bool = False  # a page that waits out a rate limit and reloads itself
+    note: str = ""
+
+
+@dataclass
+class Run:
+    base: str
+    users: int
+    seconds: float
+    seed: int
+    play_ratio: float
+    htmx_ratio: float
+    password: str
+    login_gate: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(4))
+    all_signed_in: threading.Barrier = field(default_factory=lambda: threading.Barrier(1))
+    t0: float = 0.0  # time.monotonic() at the start of browsing (logins come before: < 0)
+    wall_t0: float = 0.0  # time.time() at the start (the upstream counter's clock)
+    stop: threading.Event = field(default_factory=threading.Event)
+    samples: list[Sample] = field(default_factory=list)
+    login_failures: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)  # GETs sent again after a connection reset
+
+    def get(self, client: httpx.Client, kind: str, url: str, **headers: str) -> tuple[Sample, str]:
+        start = time.monotonic() - self.t0
+        started = time.perf_counter()
+        status, text, note = 0, "", ""
+        for attempt in (1, 2):
+            try:
+                response = client.get(url, headers=headers)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as error:
+                # gunicorn closes a keep-alive connection idle for 2 s; a request sent on it at
+                # that moment is reset. Browsers send such a GET again on a new connection.
+                note = f"{type(error).__name__}: {error}"
+                if attempt == 1:
+                    self.resent.append(f"{start:.1f}s {url}: {note}")
+                    continue
+            except httpx.HTTPError as error:
+                note = f"{type(error).__name__}: {error}"
+            else:
+                status, note = response.status_code, ""
+                if kind != "recording":
+                    text = response.text
+            break
+        sample = Sample(
+            start=start,
+            kind=kind,
+            status=status,
+            ms=(time.perf_counter() - started) * 1000,
+            url=url,
+            stale=STALE_MARK in text,
+            slow_down=status == 503,
+            waiting=WAITING_MARK in text,
+            note=(note or _headline(text)) if status >= 400 or status == 0 else note,
+        )
+        self.samples.append(sample)  # list.append is atomic
+        return sample, text
+
+    def start_clock(self) -> None:
+        self.t0, self.wall_t0 = time.monotonic(), time.time()
+
+    @property
+    def signed_in(self) -> int:
+        return sum(1 for s in self.samples if s.kind == "login" and s.status == 302)
+
+    def think(self, rng: random.Random) -> bool:
+        """Pause like a person between two clicks; False once the test is over."""
+        return not self.stop.wait(rng.uniform(0.5, 2.0))
+
+
+def _headline(text: str) -> str:
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else ""
+
+
+def list_query(rng: random.Random, agents: list[str], presets: list[str]) -> str:
+    """A filter an ops person would pick: mostly broad, sometimes narrow. Page 1: later pages
+    are reached through the list's own "Next" link."""
+    if presets and rng.random() < 0.1:
+        return rng.choice(presets)  # "Created: Today / Yesterday / Last 7 days"
+    params: dict[str, str] = {}
+    if agents and rng.random() < 0.35:
+        params["agent_id"] = rng.choice(agents)
+    if rng.random() < 0.5:
+        params["status"] = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+    if rng.random() < 0.3:
+        params["direction"] = rng.choice(DIRECTIONS)
+    params["tz"] = "UTC"
+    return urlencode(params)
+
+
+def user(run: Run, number: int) -> None:
+    rng = random.Random(run.seed * 1000 + number)
+    with httpx.Client(
+        base_url=run.base, timeout=30, headers={"User-Agent": f"truedy-loadtest/{number}"}
+    ) as client:
+        with run.login_gate:
+            signed_in = not run.stop.is_set() and login(run, client)
+        try:
+            run.all_signed_in.wait()
+        except threading.BrokenBarrierError:
+            return
+        if not signed_in or not run.think(rng):
+            return
+        _, text = run.get(client, "list", "/calls/?tz=UTC")
+        agents = _agents(text)
+        presets = [html.unescape(q) for q in HREF_RE.findall(_first(PRESET_RE, text))]
+        page = 1
+        while run.think(rng):
+            htmx = rng.random() < run.htmx_ratio
+            headers = {"HX-Request": "true", "HX-Target": "results"} if htmx else {}
+            next_page = _first(NEXT_PAGE_RE, text)
+            if next_page and page < 3 and rng.random() < 0.4:
+                query, page = html.unescape(next_page), page + 1  # the pager's "Next" link
+            else:
+                query, page = list_query(rng, agents, presets), 1
+            _, text = run.get(
+                client, "list-htmx" if htmx else "list", "/calls/?" + query, **headers
+            )
+            links = ROW_LINK_RE.findall(text)
+            if not links or not run.think(rng):
+                continue
+            call_url = html.unescape(rng.choice(links))
+            _, call_page = run.get(client, "call", call_url)
+            if PLAYER_MARK not in call_page or rng.random() >= run.play_ratio:
+                continue
+            if not run.think(rng):
+                break
+            recording = call_url.split("?", 1)[0] + "recording"
+            run.get(client, "recording", recording, Range="bytes=0-65535")
+
+
+def login(run: Run, client: httpx.Client) -> bool:
+    sample, text = run.get(client, "login", "/accounts/login/")
+    token = _first(CSRF_RE, text)
+    if sample.status != 200 or not token:
+        run.login_failures.append(f"GET login page: {sample.status} {sample.note}")
+        return False
+    started = time.perf_counter()
+    try:
+        response = client.post(
+            "/accounts/login/",
+            data={"username": USERNAME, "password": run.password, "csrfmiddlewaretoken": token},
+            headers={"Referer": run.base + "/accounts/login/"},
+        )
+        status, where = response.status_code, response.headers.get("Location", "")
+    except httpx.HTTPError as error:
+        status, where = 0, f"{type(error).__name__}: {error}"
+    run.samples.append(
+        Sample(
+            start=time.monotonic() - run.t0,
+            kind="login",
+            status=status,
+            ms=(time.perf_counter() - started) * 1000,
+            url="POST /accounts/login/",
+            note=where,
+        )
+    )
+    if status != 302 or "/login" in where:
+        run.login_failures.append(f"POST login: {status} -> {where}")
+        return False
+    return True
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str:
+    match = pattern.search(text)
+    return match.group(1) if match else ""
+
+
+def _agents(text: str) -> list[str]:
+    return [html.unescape(a) for a in OPTION_RE.findall(_first(AGENT_SELECT_RE, text))]
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summarise(
+    run: Run, events: list[tuple[float, str, int, str]], elapsed: float, config: dict[str, Any]
+) -> dict[str, Any]:
+    samples = [s for s in run.samples if s.kind != "login"]  # browsing, after every sign-in
+    per_kind: dict[str, Any] = {}
+    for kind in (*PAGE_KINDS, "browsing"):
+        chosen = [s for s in run.samples if s.kind == kind] if kind != "browsing" else samples
+        times = sorted(s.ms for s in chosen)
+        per_kind[kind] = {
+            "requests": len(chosen),
+            "statuses": dict(sorted(Counter(str(s.status) for s in chosen).items())),
+            "p50_ms": round(percentile(times, 0.50), 1),
+            "p95_ms": round(percentile(times, 0.95), 1),
+            "p99_ms": round(percentile(times, 0.99), 1),
+            "max_ms": round(times[-1], 1) if times else 0.0,
+            "mean_ms": round(statistics.fmean(times), 1) if times else 0.0,
+            "stale_notice": sum(s.stale for s in chosen),
+            "slow_down_503": sum(s.slow_down for s in chosen),
+            "waiting_pages": sum(s.waiting for s in chosen),
+            "server_errors_5xx": sum(s.status >= 500 for s in chosen),
+            "no_answer": sum(s.status == 0 for s in chosen),
+        }
+    page_views = sum(1 for s in samples if s.kind in ("list", "list-htmx", "call"))
+    api = [e for e in events if e[1].startswith("api:")]
+    minutes = Counter(int(e[0] // 60) for e in api)
+    upstream = {
+        "api_requests": len(api),
+        "api_requests_per_minute": round(len(api) / (elapsed / 60), 1) if elapsed else 0.0,
+        "api_busiest_clock_minute": max(minutes.values(), default=0),
+        "api_429": sum(1 for e in api if e[2] == 429),
+        "api_statuses": dict(sorted(Counter(str(e[2]) for e in api).items())),
+        "api_by_endpoint": dict(sorted(Counter(e[1] for e in api).items())),
+        "recording_requests": sum(1 for e in events if e[1] == "recording"),
+        "recording_statuses": dict(
+            sorted(Counter(str(e[2]) for e in events if e[1] == "recording").items())
+        ),
+        "api_requests_per_100_page_views": round(100 * len(api) / page_views, 1)
+        if page_views
+        else 0.0,
+        **_refetches(api),
+    }
+    timeline = _timeline(run, events)
+    working_set = _working_set(samples)
+    failures = [asdict(s) for s in run.samples if s.status >= 500 or s.status == 0 or s.slow_down][
+        :50
+    ]
+    every = [per_kind["browsing"], per_kind["login"]]
+    return {
+        "config": config,
+        "elapsed_seconds": round(elapsed, 1),
+        "requests": len(samples),
+        "requests_per_second": round(len(samples) / elapsed, 1) if elapsed else 0.0,
+        "page_views": page_views,
+        "statuses": dict(sorted(Counter(str(s.status) for s in samples).items())),
+        "pages": per_kind,
+        "users_saw": {
+            "server_errors_5xx": sum(row["server_errors_5xx"] for row in every),
+            "rate_limit_error_pages_503": sum(row["slow_down_503"] for row in every),
+            "stale_notice_pages": per_kind["browsing"]["stale_notice"],
+            "waiting_pages_no_data_yet": per_kind["browsing"]["waiting_pages"],
+            "no_answer": sum(row["no_answer"] for row in every),
+            "login_failures": len(run.login_failures),
+            "resent_after_connection_reset": len(run.resent),
+        },
+        "upstream": upstream,
+        "working_set": working_set,
+        "timeline_10s": timeline,
+        "first_failures": failures,
+        "login_failures": run.login_failures[:20],
+        "resent_after_connection_reset": run.resent[:20],
+    }
+
+
+def page_key(sample: Sample) -> str:
+    """What the dashboard caches a page under: a call's id, or a list's canonical filters."""
+    path, _, query = sample.url.partition("?")
+    if sample.kind in ("call", "recording"):
+        return "call " + path.removeprefix("/calls/").split("/")[0]
+    params = {k: v for k, v in parse_qsl(query) if v and k != "tz"}
+    params.setdefault("per_page", "25")
+    if params.get("page") == "1":
+        del params["page"]
+    return "list " + urlencode(sorted(params.items()))
+
+
+def _working_set(samples: list[Sample]) -> dict[str, Any]:
+    """How many different lists and calls were asked for: each costs at least one upstream
+    request the first time (a call page needs GET /calls/{id}; lists carry no transcripts).
+    And how many "slow down" pages were for something the dashboard had already shown, so had
+    cached: stale-if-error should have served those (R5), so this should be 0."""
+    seen_ok: set[str] = set()
+    lists, calls = set(), set()
+    after_ok = []
+    for sample in sorted(samples, key=lambda s: s.start):
+        if sample.kind not in ("list", "list-htmx", "call"):
+            continue
+        key = page_key(sample)
+        (calls if sample.kind == "call" else lists).add(key)
+        if sample.slow_down and key in seen_ok:
+            after_ok.append(f"{sample.start:.1f}s {sample.url}")
+        if sample.status == 200:
+            seen_ok.add(key)
+    return {
+        "distinct_lists": len(lists),
+        "distinct_calls": len(calls),
+        "slow_down_on_pages_shown_before": len(after_ok),
+        "slow_down_on_pages_shown_before_examples": after_ok[:10],
+    }
+
+
+def _refetches(api: list[tuple[float, str, int, str]]) -> dict[str, Any]:
+    """The same API URL fetched again within REFETCH_SECONDS of a successful fetch. Every answer
+    is cached for at least that long (a live call 5 s, lists 30 s) and one request per key
+    refreshes at a time (R6), so these should be 0 with Redis."""
+    last_ok: dict[str, float] = {}
+    again = []
+    refreshes = Counter()  # fetches of a URL that had been answered before: refreshing the cache
+    for t, endpoint, status, target in sorted(api):
+        previous = last_ok.get(target)
+        if previous is not None:
+            refreshes[endpoint] += 1
+            if t - previous < REFETCH_SECONDS:
+                again.append(f"{target} again after {t - previous:.2f} s")
+        if status == 200:
+            last_ok[target] = t
+    return {
+        "api_refreshes_of_urls_fetched_before": dict(sorted(refreshes.items())),
+        "api_refetched_within_5s": len(again),
+        "api_refetched_examples": again[:10],
+    }
+
+
+def _timeline(run: Run, events: list[tuple[float, str, int, str]]) -> list[dict[str, Any]]:
+    rows: dict[int, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("requests", "stale", "slow_down", "5xx", "api", "api_429"), 0)
+    )
+    for s in run.samples:
+        if s.kind == "login":
+            continue
+        row = rows[int(s.start // 10)]
+        row["requests"] += 1
+        row["stale"] += s.stale
+        row["slow_down"] += s.slow_down
+        row["5xx"] += s.status >= 500
+    wall_t0 = run.wall_t0
+    for t, endpoint, status, _ in events:
+        if endpoint.startswith("api:"):
+            row = rows[int((t - wall_t0) // 10)]
+            row["api"] += 1
+            row["api_429"] += status == 429
+    return [{"from_s": k * 10, **rows[k]} for k in sorted(rows)]
+
+
+def print_report(result: dict[str, Any]) -> None:
+    c = result["config"]
+    print()
+    print(
+        f"Load test: {c['users']} users browsing for {c['seconds']:.0f} s against gunicorn gthread "
+        f"{c['workers']}x{c['threads']} on {c['dashboard']} (signing them in took "
+        f"{c['login_seconds']:.0f} s before that, {c['login_concurrency']} at a time)"
+    )
+    print(
+        f"cache: {c['cache']}; upstream: simulator over HTTP at {c['rpm']} requests/minute, "
+        f"{c['latency_ms']} ms latency; database: temporary SQLite; load average "
+        f"{c['load_average_before'][0]} before, {c['load_average_after'][0]} after "
+        f"({os.cpu_count()} CPUs, shared with this load generator and the simulator)"
+    )
+    print()
+    header = (
+        f"{'page':12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'stale':>6} {'wait':>5} {'503':>5} {'5xx':>5}  statuses"
+    )
+    print(header)
+    print("-" * len(header))
+    for kind, row in result["pages"].items():
+        statuses = " ".join(f"{k}:{v}" for k, v in row["statuses"].items())
+        print(
+            f"{kind:12} {row['requests']:>8} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
+            f"{row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} {row['stale_notice']:>6} "
+            f"{row['waiting_pages']:>5} {row['slow_down_503']:>5} {row['server_errors_5xx']:>5}  "
+            f"{statuses}"
+        )
+    saw, up = result["users_saw"], result["upstream"]
+    print()
+    print(
+        f"requests: {result['requests']} in {result['elapsed_seconds']} s "
+        f"= {result['requests_per_second']}/s; page views (lists + calls): {result['page_views']}"
+    )
+    print(
+        f"users saw: 5xx {saw['server_errors_5xx']}, rate-limit error pages (503) "
+        f"{saw['rate_limit_error_pages_503']}, no answer {saw['no_answer']}, "
+        f"login failures {saw['login_failures']}; pages with a stale notice "
+        f"{saw['stale_notice_pages']} (fine); pages waiting out the limit with no data yet "
+        f"(reload themselves) {saw['waiting_pages_no_data_yet']}; "
+        "GETs sent again after a keep-alive reset "
+        f"{saw['resent_after_connection_reset']}"
+    )
+    endpoints = ", ".join(f"{k.removeprefix('api:')} {v}" for k, v in up["api_by_endpoint"].items())
+    refreshes = sum(up["api_refreshes_of_urls_fetched_before"].values())
+    print(
+        f"upstream API: {up['api_requests']} requests = {up['api_requests_per_minute']}/min "
+        f"(the simulator allows {c['rpm']} per clock minute; busiest clock minute "
+        f"{up['api_busiest_clock_minute']}); 429s: {up['api_429']}; {endpoints}; "
+        f"{refreshes} of them refreshed something fetched earlier in the run"
+    )
+    print(
+        f"upstream API requests per 100 page views: {up['api_requests_per_100_page_views']}; "
+        f"recording fetches from storage: {up['recording_requests']} {up['recording_statuses']}"
+    )
+    print(
+        f"the same API URL fetched again within {REFETCH_SECONDS} s of a success "
+        f"(cache or refresh lock missed, should be 0): {up['api_refetched_within_5s']}"
+    )
+    ws = result["working_set"]
+    print(
+        f"asked for {ws['distinct_lists']} different list views and {ws['distinct_calls']} "
+        f"different calls (each needs an upstream request when first asked for); "
+        f"'slow down' pages for something shown earlier in the run (stale should have been "
+        f"served): {ws['slow_down_on_pages_shown_before']}"
+    )
+    print()
+    print(f"{'t (s)':>6} {'requests':>8} {'stale':>6} {'503':>5} {'5xx':>5} {'api':>5} {'429':>5}")
+    for row in result["timeline_10s"]:
+        print(
+            f"{row['from_s']:>6} {row['requests']:>8} {row['stale']:>6} {row['slow_down']:>5} "
+            f"{row['5xx']:>5} {row['api']:>5} {row['api_429']:>5}"
+        )
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rpm", type=int, default=100, help="the simulator's rate limit")
+    parser.add_argument("--latency-ms", type=int, default=50, help="the simulator's latency")
+    parser.add_argument(
+        "--login-concurrency", type=int, default=4, help="users signing in at once, before browsing"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--play-ratio", type=float, default=0.3)
+    parser.add_argument("--htmx-ratio", type=float, default=0.3)
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "loadtest.json")
+    args = parser.parse_args()
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)  # also when started with SIGINT ignored (`cmd &`)
+    tmp = Path(tempfile.mkdtemp(prefix="truedy-loadtest-"))
+    server = gunicorn = None
+    cache_url: str | None = None
+    threads: list[threading.Thread] = []
+    run: Run | None = None
+    result: dict[str, Any] | None = None
+    failed, interrupted = True, False
+    try:
+        server, counter = start_simulator(args.rpm, args.latency_ms)
+        cache_url = redis_cache_url()
+        cache = f"Redis {cache_url} (flushed)" if cache_url else None
+        if cache_url is None:
+            cache_url = "locmemcache://"
+            cache = "LOCAL MEMORY (Redis did not answer): one cache per worker, uncoordinated"
+        print(f"simulator: {server.base_url} ({args.rpm} requests/minute)")
+        print(f"cache: {cache}")
+        env = dashboard_env(
+            base_url=server.base_url,
+            database_url=f"sqlite:///{tmp / 'db.sqlite3'}",
+            cache_url=cache_url,
+        )
+        password = secrets.token_urlsafe(18)
+        print("preparing the database (migrate, staff user) ...")
+        prepare_database(env, password)
+        gunicorn = Gunicorn(env, free_port(), args.workers, args.threads, tmp)
+        gunicorn.wait_ready()
+        print(f"gunicorn: {gunicorn.base} (pid {gunicorn.process.pid}); logs in {tmp}")
+
+        run = Run(
+            base=gunicorn.base,
+            users=args.users,
+            seconds=args.seconds,
+            seed=args.seed,
+            play_ratio=args.play_ratio,
+            htmx_ratio=args.htmx_ratio,
+            password=password,
+            login_gate=threading.Semaphore(args.login_concurrency),
+            all_signed_in=threading.Barrier(args.users + 1, action=lambda: run.start_clock()),
+        )
+        loadavg_before = [round(x, 2) for x in os.getloadavg()]
+        threads = [
+            threading.Thread(target=user, args=(run, n), name=f"user-{n}", daemon=True)
+            for n in range(args.users)
+        ]
+        print(f"signing in {args.users} users, {args.login_concurrency} at a time ...")
+        run.start_clock()
+        login_started = run.t0
+        for thread in threads:
+            thread.start()
+        run.all_signed_in.wait(timeout=60 + 5 * args.users)  # its action restarts the clock
+        login_seconds = run.t0 - login_started
+        print(f"signed in: {run.signed_in} of {args.users} in {login_seconds:.1f} s")
+        print(f"browsing for {args.seconds:.0f} s ...")
+        run.stop.wait(args.seconds)
+        run.stop.set()
+        for thread in threads:
+            thread.join(timeout=35)
+        elapsed = time.monotonic() - run.t0
+        config = {
+            "users": args.users,
+            "seconds": args.seconds,
+            "login_concurrency": args.login_concurrency,
+            "login_seconds": round(login_seconds, 1),
+            "rpm": args.rpm,
+            "latency_ms": args.latency_ms,
+            "workers": args.workers,
+            "threads": args.threads,
+            "seed": args.seed,
+            "play_ratio": args.play_ratio,
+            "htmx_ratio": args.htmx_ratio,
+            "dashboard": gunicorn.base,
+            "load_average_before": loadavg_before,
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "cache": cache,
+        }
+        events = [e for e in counter.snapshot() if e[0] >= run.wall_t0]
+        result = summarise(run, events, elapsed, config)
+        print_report(result)
+        saw = result["users_saw"]
+        failed = bool(
+            saw["server_errors_5xx"]
+            or saw["rate_limit_error_pages_503"]
+            or saw["no_answer"]
+            or saw["login_failures"]
+            or not result["page_views"]
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\ninterrupted: stopping gunicorn and the simulator", file=sys.stderr)
+    finally:
+        if run is not None:
+            run.stop.set()
+            run.all_signed_in.abort()
+            for thread in threads:
+                thread.join(timeout=5)
+        if gunicorn is not None:
+            gunicorn.stop()
+        if server is not None:
+            server.shutdown()
+        if cache_url and cache_url.startswith("redis://"):
+            redis_cache_url()  # flush again: leave no cached calls behind
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        if gunicorn is not None:
+            for log in (gunicorn.error_log, gunicorn.access_log):
+                if log.exists():
+                    shutil.copy(log, RESULTS_DIR / f"loadtest-{log.name}")
+        if result is not None and gunicorn is not None:
+            result["gunicorn_log"] = gunicorn.log_summary()
+            print("\ngunicorn stderr, warnings and errors by kind:")
+            for kind, count in result["gunicorn_log"].items():
+                print(f"{count:>6}  {kind}")
+        if result is not None:
+            result["failed"] = failed
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(json.dumps(result, indent=2) + "\n")
+            print(f"\nwritten: {args.output}")
+        if failed and not interrupted and gunicorn is not None:
+            _explain_failure(result, gunicorn)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if interrupted:
+        return 130
+    if failed:
+        print("FAILED: users saw errors (see above)", file=sys.stderr)
+        return 1
+    print("OK: no 5xx and no rate-limit error reached a user")
+    return 0
+
+
+def _explain_failure(result: dict[str, Any] | None, gunicorn: Gunicorn) -> None:
+    if result is not None:
+        for failure in result["first_failures"][:10]:
+            print(
+                f"  at {failure['start']:.1f} s {failure['kind']} {failure['url']} -> "
+                f"{failure['status']} {failure['note']!r}",
+                file=sys.stderr,
+            )
+        for failure in result["login_failures"][:5]:
+            print(f"  {failure}", file=sys.stderr)
+    print("--- gunicorn stderr (tail) ---", file=sys.stderr)
+    print(gunicorn.log_tail(), file=sys.stderr)
+    print(
+        f"--- full logs: {RESULTS_DIR.relative_to(ROOT)}/loadtest-gunicorn-*.log", file=sys.stderr
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

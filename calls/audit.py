@@ -1,0 +1,97 @@
+"""Writing the audit log (S6): one row per thing a person did, never a reason for a page to fail.
+
+Values go into the row as data and never into a log line (log injection, ASVS 16.4.1). Nothing
+secret is ever passed in: no tokens, no signed recording links, no API key, no password.
+"""
+
+import ipaddress
+import logging
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+
+from calls.models import AuditAction, AuditEvent
+
+logger = logging.getLogger(__name__)
+
+
+def record(
+    request: HttpRequest | None,
+    action: AuditAction | str,
+    *,
+    call_id: str = "",
+    detail: str = "",
+    status: int | None = None,
+) -> None:
+    """Add an event by the request's user. A database failure is logged and swallowed: the
+    page still works. An action that is not an ``AuditAction`` is a bug and raises."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        user = None
+    _write(request, AuditAction(action), user=user, call_id=call_id, detail=detail, status=status)
+
+
+def on_sign_in(sender: type, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    _write(request, AuditAction.SIGN_IN, user=user)
+
+
+def on_sign_out(sender: type, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # `user` is None when nobody was signed in.
+    _write(request, AuditAction.SIGN_OUT, user=user)
+
+
+def on_sign_in_failed(
+    sender: str, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Only the name typed: Django has already masked the password, and it is not read here.
+    field = get_user_model().USERNAME_FIELD
+    typed = credentials.get(field, credentials.get("username", ""))
+    _write(request, AuditAction.SIGN_IN_FAILED, user=None, username=str(typed or ""))
+
+
+def _write(
+    request: HttpRequest | None,
+    action: AuditAction,
+    *,
+    user: Any,
+    username: str = "",
+    call_id: str = "",
+    detail: str = "",
+    status: int | None = None,
+) -> None:
+    meta = request.META if request is not None else {}
+    try:
+        # A savepoint: a failed insert inside a caller's transaction does not poison it.
+        with transaction.atomic():
+            AuditEvent.objects.create(
+                user=user,
+                username=(user.get_username() if user is not None else username)[:150],
+                action=action,
+                call_id=call_id[:64],
+                detail=detail[:500],
+                ip=_client_ip(request),
+                user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:200],
+                status=status,
+            )
+    except Exception:
+        # The action name is ours; the row's values stay out of the log line.
+        logger.exception("Could not write the audit event %s", action.value)
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    """The address django-axes locks out (S5: its proxy settings apply), else the peer's."""
+    if request is None:
+        return None
+    if apps.is_installed("axes"):
+        from axes.helpers import get_client_ip_address
+
+        value = get_client_ip_address(request)
+    else:
+        value = request.META.get("REMOTE_ADDR")
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        return None

@@ -1,0 +1,132 @@
+"""Keeping the API key and signed recording links out of logs and error reports (S2, S6, S14).
+
+httpx logs every request's full URL at INFO (``HTTP Request: GET https://…?signature=…``); a
+signed recording link is a bearer credential for 24 hours, and the API key must never be written
+anywhere. ``RedactSecretsFilter`` sits on the console handler, so every record that reaches it,
+whatever its logger and level, is scrubbed first. ``SecretScrubbingReporterFilter`` does the same
+for Django's error reports (the technical 500 page and the ``mail_admins`` email), whose frame
+variables would otherwise show a ``Call`` with its signed ``recording_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.template.defaultfilters import pprint
+from django.views.debug import SafeExceptionReporterFilter
+
+REDACTED = "[redacted]"
+# A key shorter than this is no real key; replacing it everywhere would garble every message.
+_MIN_KEY_LENGTH = 8
+
+# An absolute URL: the query and fragment are dropped, scheme, host and path are kept.
+_URL_QUERY_RE = re.compile(r"""(\b[a-z][a-z0-9+.-]*://[^\s?#"'<>`]*)[?#][^\s"'<>`]*""", re.I)
+_BEARER_RE = re.compile(r"\b(Bearer\s+)[^\s\"',;]+", re.I)
+# A signed parameter outside an absolute URL (a bare path and query, a raw query string): the
+# token loses its query, or is dropped whole when it is nothing but a query.
+_SIGNED_TOKEN_RE = re.compile(
+    r"""[^\s"'<>`]*\b(?:signature|x-amz-signature|x-amz-credential|x-amz-security-token)="""
+    r"""[^\s"'<>`]*""",
+    re.I,
+)
+
+
+def _drop_signed(match: re.Match[str]) -> str:
+    head, question_mark, _ = match.group().partition("?")
+    return head if question_mark and head else REDACTED
+
+
+def _api_key() -> str:
+    try:
+        key = settings.TRUEDY_API_KEY
+    except (ImproperlyConfigured, AttributeError):  # logging outside a configured Django
+        return ""
+    return key if isinstance(key, str) and len(key) >= _MIN_KEY_LENGTH else ""
+
+
+def redact(text: str) -> str:
+    """``text`` without the configured API key, bearer tokens, or URL query strings."""
+    key = _api_key()
+    if key:
+        text = text.replace(key, REDACTED)
+    text = _URL_QUERY_RE.sub(r"\1", text)
+    text = _BEARER_RE.sub(rf"\1{REDACTED}", text)
+    return _SIGNED_TOKEN_RE.sub(_drop_signed, text)
+
+
+def _redact_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, int | float):
+        return value  # %d and %f must still get a number
+    # httpx.URL and anything else whose text may hold a URL: scrubbed text only if it changes.
+    try:
+        text = str(value)
+    except Exception:  # a broken __str__ is logging's problem, not ours
+        return value
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Scrub a record's message, arguments, traceback and stack in place; never drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Arguments first, keeping their types where they hold nothing secret (%d needs an int).
+        if isinstance(record.args, Mapping):
+            record.args = {name: _redact_arg(value) for name, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(value) for value in record.args)
+        # Then the message as it will be written: it catches a secret in the format string, or in
+        # an argument's repr (%r) that its str did not show.
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: the handler reports it, with msg and args
+            if isinstance(record.msg, str):
+                record.msg = redact(record.msg)
+        else:
+            if redact(message) != message:
+                record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text when set, so the traceback is rendered once, scrubbed.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class _Shown:
+    """A scrubbed frame variable: shown in the report exactly as its (scrubbed) text."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+class SecretScrubbingReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter, plus: no value in a report may show the API key or a signed link.
+
+    It applies with DEBUG on as well: neither is ever needed to debug a page.
+    """
+
+    def _scrubbed(self, value: Any) -> Any:
+        text = pprint(value)  # exactly what the report would show
+        cleaned = redact(text)
+        return value if cleaned == text else _Shown(cleaned)
+
+    def cleanse_setting(self, key: Any, value: Any) -> Any:
+        cleansed = super().cleanse_setting(key, value)
+        return redact(cleansed) if isinstance(cleansed, str) else cleansed
+
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
+        variables = super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self._scrubbed(value)) for name, value in variables]

@@ -1,0 +1,178 @@
+"""calls.log_filters: log records and error reports lose URL query strings and the API key."""
+
+import io
+import logging
+import sys
+
+import httpx
+import pytest
+
+from calls.log_filters import REDACTED, RedactSecretsFilter, SecretScrubbingReporterFilter, redact
+
+KEY = "truedy_SENTINELkeyMUSTneverLEAK0123456789"
+SIGNED = "https://storage.example.com/recordings/call_1.mp3?expires=1790000000&signature=ab12cd"
+
+
+@pytest.fixture(autouse=True)
+def _key(settings):
+    settings.TRUEDY_API_KEY = KEY
+
+
+def record(msg, *args, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("httpx", logging.INFO, __file__, 1, msg, args or None, exc_info)
+
+
+def filtered(msg, *args, exc_info=None) -> logging.LogRecord:
+    rec = record(msg, *args, exc_info=exc_info)
+    assert RedactSecretsFilter().filter(rec) is True  # scrubbed, never dropped
+    return rec
+
+
+def test_httpx_request_line_keeps_the_url_without_its_query():
+    rec = filtered(
+        'HTTP Request: %s %s "%s %d %s"', "GET", httpx.URL(SIGNED), "HTTP/1.1", 200, "OK"
+    )
+    assert rec.getMessage() == (
+        'HTTP Request: GET https://storage.example.com/recordings/call_1.mp3 "HTTP/1.1 200 OK"'
+    )
+
+
+def test_numbers_stay_numbers_for_their_placeholders():
+    rec = filtered("%s answered %d after %.1f s", "https://api.example.com/v1/calls?x=1", 503, 1.5)
+    assert rec.args == ("https://api.example.com/v1/calls", 503, 1.5)
+    assert rec.getMessage() == "https://api.example.com/v1/calls answered 503 after 1.5 s"
+
+
+def test_the_api_key_is_redacted_in_the_message_and_in_arguments():
+    assert filtered(f"key is {KEY}").getMessage() == f"key is {REDACTED}"
+    assert filtered("headers: %s", {"Authorization": f"Bearer {KEY}"}).getMessage() == (
+        f"headers: {{'Authorization': 'Bearer {REDACTED}'}}"
+    )
+
+
+def test_any_bearer_token_is_redacted():
+    assert filtered("Authorization: Bearer abc.def-ghi").getMessage() == (
+        f"Authorization: Bearer {REDACTED}"
+    )
+
+
+def test_a_secret_only_in_an_arguments_repr_is_caught():
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque"
+
+        def __repr__(self) -> str:
+            return f"Opaque({SIGNED!r})"
+
+    rec = filtered("value=%r", Opaque())
+    assert "signature" not in rec.getMessage()
+    assert rec.getMessage() == "value=Opaque('https://storage.example.com/recordings/call_1.mp3')"
+
+
+def test_mapping_arguments_are_scrubbed():
+    rec = filtered("%(url)s %(status)d", {"url": SIGNED, "status": 200})
+    assert rec.getMessage() == "https://storage.example.com/recordings/call_1.mp3 200"
+
+
+def test_a_signature_outside_an_absolute_url_is_dropped():
+    assert redact("GET /recordings/a.mp3?expires=1&signature=abc done") == (
+        "GET /recordings/a.mp3 done"
+    )
+    assert redact("query expires=1&signature=abc") == f"query {REDACTED}"
+    assert redact("X-Amz-Signature=abc") == REDACTED
+
+
+def test_text_without_secrets_is_left_alone():
+    text = 'GET /calls/?status=failed&page=2 "HTTP/1.1 200 OK" 0.25 s'
+    assert redact(text) == text
+    rec = filtered("plain %s", "words")
+    assert rec.msg == "plain %s" and rec.args == ("words",)
+
+
+def test_tracebacks_are_scrubbed():
+    try:
+        raise RuntimeError(f"failed on {SIGNED} with {KEY}")
+    except RuntimeError:
+        rec = filtered("boom", exc_info=sys.exc_info())
+    assert "RuntimeError: failed on https://storage.example.com/recordings/call_1.mp3 with" in (
+        rec.exc_text
+    )
+    assert "signature" not in rec.exc_text and KEY not in rec.exc_text
+    formatted = logging.Formatter().format(rec)
+    assert "signature" not in formatted and KEY not in formatted
+
+
+def test_a_bad_format_string_still_reaches_the_handler_scrubbed():
+    rec = filtered(f"{SIGNED} %d", "not a number")
+    assert "signature" not in str(rec.msg)
+
+
+def test_without_a_key_nothing_is_replaced_but_queries(settings):
+    settings.TRUEDY_API_KEY = ""
+    assert redact("no key here") == "no key here"
+
+
+def test_the_console_handler_carries_the_filter():
+    handlers = logging.getLogger().handlers
+    console = [h for h in handlers if any(isinstance(f, RedactSecretsFilter) for f in h.filters)]
+    assert console, "settings.LOGGING must put RedactSecretsFilter on the console handler"
+    assert logging.getLogger("httpx").level == logging.WARNING
+    assert logging.getLogger("httpcore").level == logging.WARNING
+
+
+def test_every_handler_the_settings_install_carries_the_filter():
+    """No logger writes around it: Django's own defaults (its DEBUG console, runserver's access
+    log, mail_admins) included."""
+    loggers = [logging.getLogger()]
+    loggers += [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    unfiltered = [
+        (logger.name, handler)
+        for logger in loggers
+        for handler in logger.handlers
+        if not type(handler).__module__.startswith("_pytest")  # caplog and friends
+        and not any(isinstance(f, RedactSecretsFilter) for f in handler.filters)
+    ]
+    assert unfiltered == []
+
+
+def test_the_console_output_is_scrubbed_even_with_httpx_at_debug(caplog):
+    console = next(
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RedactSecretsFilter) for f in h.filters)
+    )
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        caplog.set_level(logging.DEBUG, logger="httpx")
+        logging.getLogger("httpx").info(
+            'HTTP Request: %s %s "%s %d %s"', "GET", httpx.URL(SIGNED), "HTTP/1.1", 200, "OK"
+        )
+    finally:
+        console.setStream(previous)
+    written = stream.getvalue()
+    assert "HTTP Request: GET https://storage.example.com/recordings/call_1.mp3" in written
+    assert "signature" not in written and "expires" not in written
+
+
+def test_error_report_filter_scrubs_settings_and_frame_variables(rf):
+    reporter = SecretScrubbingReporterFilter()
+    assert reporter.cleanse_setting("SOME_URL", SIGNED) == (
+        "https://storage.example.com/recordings/call_1.mp3"
+    )
+    assert reporter.cleanse_setting("TRUEDY_API_KEY", KEY) == reporter.cleansed_substitute
+
+    def frame_with_secrets():
+        url = httpx.URL(SIGNED)  # noqa: F841 - read through the frame below
+        header = f"Bearer {KEY}"  # noqa: F841
+        harmless = 42  # noqa: F841
+        return sys._getframe()
+
+    variables = dict(reporter.get_traceback_frame_variables(rf.get("/"), frame_with_secrets()))
+    assert repr(variables["url"]) == "URL('https://storage.example.com/recordings/call_1.mp3')"
+    assert repr(variables["header"]) == f"'Bearer {REDACTED}'"
+    assert variables["harmless"] == 42

@@ -1,0 +1,180 @@
+"""Deny by default (S3): every URL pattern the resolver knows is walked, not a hand-kept list.
+
+Anonymous visitors are sent to sign in, signed-in users who are not staff are refused, staff get
+through; only the names in ANONYMOUS_ALLOWED open without signing in. A new view added without
+``login_not_required`` is protected by the middleware and passes; one added *with* it (or mounted
+outside the middleware) fails ``test_only_the_allowlisted_urls_open_without_signing_in`` until
+it is added to ANONYMOUS_ALLOWED on purpose.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from .test_recording_view import recorded_call
+
+pytestmark = pytest.mark.django_db
+
+# URL names (namespaced as "admin:login") that anyone may open without signing in. Each is
+# listed on purpose; add a health check or a webhook receiver here, with its own check, when
+# one exists. Static files and a favicon are served by the web server or `runserver`, not by a
+# URL pattern, so they need no entry.
+ANONYMOUS_ALLOWED = frozenset(
+    {
+        "login",  # the sign-in page itself
+        "admin:login",  # the admin's own sign-in page (staff only beyond it)
+    }
+)
+
+# A sample valid value for each converter; `call_id` is replaced by a real call below.
+CONVERTER_SAMPLES = {
+    "str": "sample",
+    "int": "1",
+    "slug": "sample",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "path": "1",
+}
+NAME_SAMPLES = {"uidb64": "MQ", "token": "set-password"}
+
+
+@dataclass(frozen=True)
+class Walked:
+    path: str
+    name: str  # "namespace:name", or the route itself for an unnamed pattern
+    callback: Any
+    in_admin: bool
+
+
+def _route_sample(route: str, values: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        converter, name = match["converter"] or "str", match["name"]
+        return values.get(name) or NAME_SAMPLES.get(name) or CONVERTER_SAMPLES[converter]
+
+    return re.sub(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>", fill, route)
+
+
+def _regex_sample(regex: str) -> str:
+    """A path for a regex pattern: each group takes its first literal alternative, `.*` a word."""
+    sample = regex.removeprefix("^").removesuffix("$")
+    sample = re.sub(r"\(\?P<\w+>([\w-]+)(?:\|[\w|-]*)?\)", r"\1", sample)
+    return re.sub(r"\(\?P<\w+>\.\*\)", "walk", sample)
+
+
+def _sample(pattern: Any, values: dict[str, str]) -> str:
+    if isinstance(pattern, RoutePattern):
+        return _route_sample(str(pattern), values)
+    if isinstance(pattern, RegexPattern):
+        return _regex_sample(str(pattern))
+    raise AssertionError(f"no sample for a {type(pattern).__name__}: teach the walk about it")
+
+
+def walk(values: dict[str, str]) -> list[Walked]:
+    """Every URL pattern of the project, recursively, with its converters filled in."""
+    found: list[Walked] = []
+
+    def visit(patterns: list, prefix: str, namespace: str, in_admin: bool) -> None:
+        for entry in patterns:
+            here = prefix + _sample(entry.pattern, values)
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                visit(entry.url_patterns, here, inner, in_admin or entry.namespace == "admin")
+            else:
+                assert isinstance(entry, URLPattern)
+                name = f"{namespace}{entry.name}" if entry.name else str(entry.pattern)
+                found.append(Walked("/" + here, name, entry.callback, in_admin))
+
+    visit(get_resolver().url_patterns, "", "", False)
+    return found
+
+
+@pytest.fixture
+def urls(frozen_simulator) -> list[Walked]:
+    walked = walk({"call_id": recorded_call(frozen_simulator).id})
+    for url in walked:  # the sample really reaches the pattern it was made for
+        assert resolve(url.path).func == url.callback, f"{url.path} resolves elsewhere"
+    return walked
+
+
+def _login_paths() -> set[str]:
+    return {resolve_url(settings.LOGIN_URL), resolve_url("admin:login")}
+
+
+def test_the_walk_finds_the_dashboard_and_the_admin(urls):
+    names = {url.name for url in urls}
+    assert {"call_list", "call_detail", "call_recording", "call_transcript_text"} <= names
+    assert "login" in names and "admin:index" in names
+    assert names >= ANONYMOUS_ALLOWED, "an allowlisted name no longer exists: drop it"
+
+
+def test_only_the_allowlisted_urls_open_without_signing_in(client, urls):
+    opened = set()
+    for url in urls:
+        for method in (client.get, client.post):
+            response = method(url.path)
+            if response.status_code == 302 and urlsplit(response["Location"]).path in (
+                _login_paths()
+            ):
+                continue
+            opened.add(url.name)
+            assert url.name in ANONYMOUS_ALLOWED, (
+                f"{method.__name__.upper()} {url.path} ({url.name}) answered "
+                f"{response.status_code} to an anonymous visitor: protect it, or add it to "
+                "ANONYMOUS_ALLOWED on purpose"
+            )
+            assert response.status_code < 500, f"{url.path} failed for an anonymous visitor"
+    assert opened == ANONYMOUS_ALLOWED
+
+
+def test_anonymous_visitors_are_sent_to_the_sign_in_page(client, urls):
+    login = resolve_url(settings.LOGIN_URL)
+    for url in urls:
+        if url.name in ANONYMOUS_ALLOWED:
+            continue
+        response = client.get(url.path)
+        assert response.status_code == 302, url.path
+        location = urlsplit(response["Location"])
+        if url.in_admin:
+            assert location.path in _login_paths(), url.path
+        else:
+            assert location.path == login, url.path
+            assert location.query.startswith("next="), url.path
+
+
+def test_the_login_page_opens(client):
+    assert client.get(resolve_url(settings.LOGIN_URL)).status_code == 200
+
+
+def test_signed_in_users_who_are_not_staff_are_refused_everywhere(client, django_user_model, urls):
+    user = django_user_model.objects.create_user(username="visitor", password="x" * 20)
+    client.force_login(user)
+    for url in urls:
+        if url.name in ANONYMOUS_ALLOWED:
+            continue
+        for method in (client.get, client.post):
+            response = method(url.path)
+            assert response.status_code == 403, (
+                f"{method.__name__.upper()} {url.path} ({url.name}) answered "
+                f"{response.status_code} to a signed-in user who is not staff"
+            )
+
+
+def test_staff_get_through(staff_client, urls):
+    """Staff are neither sent to sign in nor refused (the admin checks its own permissions)."""
+    for url in urls:
+        if url.in_admin or url.name in ANONYMOUS_ALLOWED:
+            continue
+        response = staff_client.get(url.path)
+        sent_to_sign_in = (
+            response.status_code == 302 and urlsplit(response["Location"]).path in _login_paths()
+        )
+        assert response.status_code != 403 and not sent_to_sign_in, (
+            f"{url.path} ({url.name}) answered {response.status_code} to staff"
+        )
+        assert response.status_code < 500, f"{url.path} failed for staff"

@@ -81,3 +81,113 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("Audit events are never deleted.")
+
+
+# --- The call archive (issue 6) ---------------------------------------------------------------
+# Truedy deletes recordings 24 h after a call and call records after 12 months: the archive keeps
+# both. It is filled by the webhook receiver (calls/webhooks.py) and `manage.py sync_calls`
+# (calls/archive.py), and read where Truedy no longer has a call, for totals and for search.
+
+
+class ArchivedCall(models.Model):
+    """One call as Truedy last described it, plus our copy of its recording."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    agent_id = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=32, db_index=True)
+    direction = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(null=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    to_number = models.CharField(max_length=32, blank=True)
+    from_number = models.CharField(max_length=32, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    cost_cents = models.IntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=64, blank=True, db_index=True)
+    summary = models.TextField(blank=True)
+    # Turns as Truedy sent them ([{speaker, text, timestamp}]); null until transcribed.
+    transcript = models.JSONField(null=True, blank=True)
+    # "Agent: …" lines plus the summary, lower-cased: what the `q` search looks in.
+    search_text = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Our copy of the MP3, in Django's default storage; empty until copied (or never recorded).
+    recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True, max_length=255)
+    recording_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    # Where the row last came from: "sync", "webhook" or "view".
+    source = models.CharField(max_length=16, blank=True)
+    archived_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="archive_newest_first"),
+            models.Index(fields=["agent_id", "-created_at"], name="archive_agent_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    """Every webhook delivery Truedy made, stored once as it arrived (at-least-once delivery)."""
+
+    # The event's `id` when Truedy sends one, else a hash of the raw body: a retried delivery
+    # of the same event lands on the same key and is refused by the unique index.
+    event_key = models.CharField(max_length=128, unique=True)
+    event = models.CharField(max_length=64, db_index=True)
+    call_id = models.CharField(max_length=64, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    raw_body = models.TextField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    process_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.call_id or '?'} ({self.event_key})"
+
+
+class SyncCursor(models.Model):
+    """Where `sync_calls` stands, so a crashed or interrupted run resumes instead of restarting.
+
+    A run pins its window (`window_after`, `window_before`) when it starts, so the calls that
+    arrive meanwhile cannot shift the offsets it pages by (R9), and records each page it stored.
+    """
+
+    name = models.CharField(primary_key=True, max_length=64)
+    window_after = models.DateTimeField(null=True, blank=True)
+    window_before = models.DateTimeField(null=True, blank=True)
+    next_offset = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    running = models.BooleanField(default=False)
+    # Everything created before this instant has been synced once: the next run starts here.
+    synced_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedView(models.Model):
+    """A named filter set a user keeps for their own list menu."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    # The list's canonical query string (no page number), e.g. "status=ended&agent=…".
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

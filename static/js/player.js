@@ -8,6 +8,7 @@
   var AUTOSCROLL_KEY = "truedy:autoscroll";
   var HAND_SCROLL_PAUSE_MS = 4000; // auto-scroll waits this long after the reader scrolls
   var RETRY_WINDOW_MS = 30000; // at most one automatic reload of the audio per window
+  var RECONNECT_DELAY_MS = 1000; // a storage blip gets a moment to pass before we ask again
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   var handScrolledAt = 0;
 
@@ -124,7 +125,9 @@
       },
       { once: true }
     );
-    audio.load();
+    setTimeout(function () {
+      audio.load();
+    }, RECONNECT_DELAY_MS);
   }
 
   // The audit log counts plays from here: the proxy sees a listen as many range requests.

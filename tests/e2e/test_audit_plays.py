@@ -67,9 +67,12 @@ def test_a_player_that_reconnects_after_a_dead_link_is_still_one_play(
     wait_audio(page, "a.readyState >= 1")
     page.evaluate(f"window.__errors = 0; {AUDIO}.onerror = () => window.__errors++")
 
-    frozen_simulator.switches.refuse_recordings_next(2)  # the cached link, then a fresh one
+    # Refused until the player reports the error (Chromium decides how many requests that
+    # takes); recover() waits a second before reloading, by when storage answers again.
+    frozen_simulator.switches.refuse_recordings_next(1_000)
     audio(page, "(a.currentTime = 48, a.play().catch(() => {}), 0)")
-    wait_audio(page, "window.__errors > 0")
+    wait_audio(page, "window.__errors > 0", timeout=20)
+    frozen_simulator.switches.reset()
     wait_audio(page, "!a.paused && a.readyState >= 3 && a.currentTime > 48.3", timeout=15)
     page.wait_for_timeout(500)
 

@@ -279,9 +279,13 @@ def test_a_recording_link_that_dies_mid_listen_is_fetched_again(
         f"{AUDIO}.addEventListener('error', () => window.__errors++)"
     )
 
-    frozen_simulator.switches.refuse_recordings_next(2)  # the cached link, then a fresh one
+    # Storage refuses every download until the player has seen the error: how many requests
+    # Chromium makes before it reports one is its own business. The player waits a second
+    # before it reloads, and by then storage answers again.
+    frozen_simulator.switches.refuse_recordings_next(1_000)
     audio(page, "(a.currentTime = 48, a.play().catch(() => {}), 0)")
-    page.wait_for_function("() => window.__errors > 0")
+    page.wait_for_function("() => window.__errors > 0", timeout=20_000)
+    frozen_simulator.switches.reset()
     wait_audio(page, "!a.paused && a.readyState >= 3 && a.currentTime > 48.3", timeout=15_000)
     assert 410 in statuses, f"the dead link reached the player: {statuses}"
     assert page.evaluate("window.__sameDocument") is True, "no page reload"

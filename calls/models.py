@@ -164,6 +164,8 @@ class SyncCursor(models.Model):
     next_offset = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(null=True, blank=True)
     running = models.BooleanField(default=False)
+    # The archive holds every call created in [synced_from, synced_until); None: from the start.
+    synced_from = models.DateTimeField(null=True, blank=True)
     # Everything created before this instant has been synced once: the next run starts here.
     synced_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)

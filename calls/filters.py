@@ -29,7 +29,11 @@ MAX_PAGE = 1_000_000
 MIN_YEAR, MAX_YEAR = 1970, 2100
 
 FILTER_NAMES = ("agent_id", "status", "direction", "created_after", "created_before")
-QUERY_ORDER = (*FILTER_NAMES, "tz", "per_page", "page")
+# `q` searches the archive only: Truedy cannot search, so it is never among the API's params.
+SEARCH_NAME = "q"
+QUERY_ORDER = (*FILTER_NAMES, SEARCH_NAME, "tz", "per_page", "page")
+MAX_SEARCH_LENGTH = 100
+MAX_SEARCH_WORDS = 8
 _QUERY_DEFAULTS = {"per_page": str(DEFAULT_PER_PAGE), "page": "1"}
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -247,6 +251,15 @@ class _CallFilterFields(forms.Form):
         choices=_choices(DIRECTIONS, "Any direction"),
         error_messages={"invalid_choice": "“%(value)s” is not a call direction."},
     )
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        empty_value=None,
+        max_length=MAX_SEARCH_LENGTH,
+        error_messages={
+            "max_length": "Search for at most %(limit_value)d characters (this is %(show_value)d)."
+        },
+    )
     created_after = _MomentField(label="From", required=False, help_text=FORMATS_HELP)
     created_before = _MomentField(label="To", required=False, help_text=FORMATS_HELP)
     tz = _ZoneField(label="Time zone", required=False)
@@ -279,6 +292,16 @@ class CallFilterForm(_CallFilterFields):
     def clean_created_before(self) -> datetime | None:
         moment = self.cleaned_data["created_before"]
         return None if moment is None else before_instant(moment, self.zone)
+
+    def clean_q(self) -> str | None:
+        text = self.cleaned_data["q"]
+        if text is not None and len(search_words(text)) > MAX_SEARCH_WORDS:
+            raise ValidationError(
+                "Search for at most %(max)s words.",
+                code="too_many_words",
+                params={"max": MAX_SEARCH_WORDS},
+            )
+        return text
 
     def clean_tz(self) -> ZoneInfo:
         return self.cleaned_data["tz"] or self.default_zone
@@ -317,7 +340,12 @@ class CallFilterForm(_CallFilterFields):
 
     @property
     def is_filtered(self) -> bool:
-        return any(self._typed(name) for name in FILTER_NAMES)
+        return any(self._typed(name) for name in (*FILTER_NAMES, SEARCH_NAME))
+
+    @property
+    def search(self) -> str | None:
+        """The search text (None without one, or on an invalid form)."""
+        return self.cleaned_data[SEARCH_NAME] if self.is_valid() else None
 
     def api_params(self) -> dict[str, Any]:
         """The keyword arguments of ``calls.services.list_calls``."""
@@ -344,6 +372,11 @@ class CallFilterForm(_CallFilterFields):
             if values[name] and values[name] != _QUERY_DEFAULTS.get(name)
         ]
         return urlencode(pairs, safe="/:")
+
+
+def search_words(text: str | None) -> tuple[str, ...]:
+    """The words of a search, lower-cased (as the archive's ``search_text`` is), each once."""
+    return tuple(dict.fromkeys(word.lower() for word in (text or "").split()))
 
 
 def describe_errors(form: forms.Form) -> list[str]:

@@ -114,6 +114,9 @@ class ArchivedCall(models.Model):
     # Our copy of the MP3, in Django's default storage; empty until copied (or never recorded).
     recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True, max_length=255)
     recording_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    # Truedy gave this call a recording link (True) or none once it ended (False); None until
+    # known. `sync_calls` retries copies of True rows while their link can still work.
+    has_recording = models.BooleanField(null=True, blank=True)
     # Where the row last came from: "sync", "webhook" or "view".
     source = models.CharField(max_length=16, blank=True)
     archived_at = models.DateTimeField(default=timezone.now)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from calls import backend, resilience
+from calls import archive, backend, resilience
 from calls.client import RecordingStream, time_left
 from calls.errors import (
     MalformedResponse,
@@ -108,6 +108,7 @@ def list_calls(
         _list_key(params),
         lambda: backend.get_client().list_calls(**params),
         lambda page: settings.CACHE_TTL_CALL_LIST,
+        changed_at=resilience.safe_get(LISTS_CHANGED_KEY),
     )
 
 
@@ -117,9 +118,26 @@ LIST_DEFAULTS: dict[str, Any] = {
 }
 
 
+def read_list_page_once(**params: Any) -> CallPage:
+    """A list page for a one-off read (an export, totals): through the breaker and the shared
+    cool-down like every fetch, but never stored: a pinned read's keys are not asked for again,
+    and a 100,000-call export would otherwise push everyone's pages out of the cache."""
+    params = LIST_DEFAULTS | params
+
+    def fetch() -> CallPage:
+        return backend.get_client().list_calls(**params)
+
+    return _refresh("", fetch, lambda page: 0, stale=None)
+
+
 def _list_key(params: dict[str, Any]) -> str:
     """The cache key of a list page; missing parameters take ``list_calls``' defaults."""
     return _cache_key("calls", LIST_DEFAULTS | params)
+
+
+def totals_key(filters: dict[str, Any], zone_key: str) -> str:
+    """The cache key of a filtered list's totals (calls/totals.py), per viewer zone."""
+    return _cache_key("totals", {**filters, "zone": zone_key})
 
 
 def get_call(call_id: str, *, fresh: bool = False) -> Call:
@@ -136,6 +154,24 @@ def get_call(call_id: str, *, fresh: bool = False) -> Call:
     return _without_expired_link(call, backend.now())
 
 
+# When a call last changed upstream (a webhook said so): list pages cached before it are stale.
+LISTS_CHANGED_KEY = f"{CACHE_PREFIX}:lists-changed-at"
+
+
+def invalidate_call(call_id: str) -> None:
+    """``call_id`` changed upstream: its cached copy and every cached list page stop being
+    fresh. They are kept, not deleted, as the fallback if Truedy then fails (R5)."""
+    key = _cache_key("call", {"id": call_id})
+    entry = resilience.safe_get(key)
+    if isinstance(entry, Entry):
+        resilience.safe_set(
+            key, dataclasses.replace(entry, fresh_until=0.0), settings.CACHE_STALE_WINDOW
+        )
+    # Outlives every list entry it judges (their fresh lifetime plus the stale window).
+    keep = settings.CACHE_TTL_CALL_LIST + settings.CACHE_STALE_WINDOW
+    resilience.safe_set(LISTS_CHANGED_KEY, timezone.now(), keep)
+
+
 # --- the read-through cache (R5, R6) ----------------------------------------------------------
 
 
@@ -147,17 +183,23 @@ class Entry:
 
 
 def read_through(
-    key: str, fetch: Callable[[], T], fresh_seconds: Callable[[T], float], *, fresh: bool = False
+    key: str,
+    fetch: Callable[[], T],
+    fresh_seconds: Callable[[T], float],
+    *,
+    fresh: bool = False,
+    changed_at: datetime | None = None,
 ) -> T:
     """The cached answer under ``key`` while fresh; else ``fetch()`` it, once per key at a time.
 
     ``fresh=True`` skips a fresh cached answer (the caller knows it is wrong) but still falls
-    back to it if Truedy fails.
+    back to it if Truedy fails; so does an answer fetched before ``changed_at``.
     """
     entry = resilience.safe_get(key)
     if not isinstance(entry, Entry):
         entry = None
-    if entry is not None and not fresh and time.time() < entry.fresh_until:
+    outdated = entry is not None and changed_at is not None and entry.fetched_at <= changed_at
+    if entry is not None and not fresh and not outdated and time.time() < entry.fresh_until:
         return entry.data
     lock = f"{key}:refresh"
     token = secrets.token_hex(8)
@@ -295,6 +337,22 @@ def recording_state(call: Call, now: datetime) -> RecordingState:
 
 def open_recording(
     call_id: str, *, range_header: str | None = None, if_range: str | None = None
+) -> "RecordingStream | archive.ArchivedRecordingStream":
+    """Stream a call's recording: through Truedy's signed link while it works, else from the
+    archive's copy (link expired or refused, call gone from Truedy, Truedy unreachable)."""
+    try:
+        return _open_upstream_recording(call_id, range_header=range_header, if_range=if_range)
+    except TruedyError:
+        copy = archive.open_archived_recording(
+            call_id, range_header=range_header, if_range=if_range
+        )
+        if copy is None:
+            raise
+        return copy
+
+
+def _open_upstream_recording(
+    call_id: str, *, range_header: str | None, if_range: str | None
 ) -> RecordingStream:
     """Stream a call's recording through its current signed link.
 

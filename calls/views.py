@@ -6,7 +6,7 @@ One URL serves both the full page and, for htmx, the named partial it targets (`
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from calls import audit, backend, services
+from calls import archive, audit, backend, saved_views, search, services, totals
 from calls.client import is_valid_call_id
 from calls.errors import (
     MalformedResponse,
@@ -27,9 +27,16 @@ from calls.errors import (
     Unauthorized,
     UpstreamUnavailable,
 )
-from calls.filters import PER_PAGE_CHOICES, QUERY_ORDER, CallFilterForm, describe_errors
+from calls.filters import (
+    MAX_SEARCH_LENGTH,
+    PER_PAGE_CHOICES,
+    QUERY_ORDER,
+    CallFilterForm,
+    describe_errors,
+)
+from calls.models import ArchivedCall
 from calls.moments import parse_moment
-from calls.records import Call
+from calls.records import Call, CallPage
 from calls.resilience import CircuitOpen, trouble
 from calls.transcript_timing import TranscriptTiming, time_transcript
 
@@ -46,16 +53,29 @@ def call_list(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():
         # Nothing invalid goes upstream: names come from the cache or not at all.
-        context = _list_context(form, services.agent_names(cached_only=True))
+        context = _list_context(request, form, services.agent_names(cached_only=True))
         context["errors"] = describe_errors(form)
         return _render(request, "calls/call_list.html", context, status=400)
+    # A search, or a range Truedy no longer has, is answered by the archive alone.
+    from_archive = search.lists_from_archive(_search_filters(form), backend.now())
+    matches = {}
     try:
-        names = services.agent_names()
-        page = services.list_calls(**form.api_params())
+        if from_archive:
+            names = _agent_names_if_possible()
+            page, matches = _archive_page(form)
+        else:
+            names = services.agent_names()
+            page = services.list_calls(**form.api_params())
     except TruedyError as error:
         return upstream_error(request, error)
-    context = _list_context(form, names)
+    context = _list_context(request, form, names)
     num_pages = max(1, -(-page.total // form.per_page))
+    context.update(
+        from_archive=from_archive,
+        searched=bool(form.search),
+        call_rows=[(call, matches.get(call.id)) for call in page.calls],
+        totals_query=form.query(page=None, per_page=None),
+    )
     context.update(
         calls=page.calls,
         total=page.total,
@@ -83,18 +103,28 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
     if not is_valid_call_id(call_id):
         return call_not_found(request, back_query)  # never sent upstream (S13)
     moment, moment_error = _moment(request)
-    waiting = None
+    waiting = archived = from_archive = None
     try:
         call = services.get_call(call_id)
     except NotFound:
-        return call_not_found(request, back_query)
+        # Older than Truedy's 12 months, or deleted there: the archive may still have it.
+        archived = archive.get_archived(call_id)
+        if archived is None:
+            return call_not_found(request, back_query)
+        call, from_archive = archive.to_record(archived), {"gone": True, "row": archived}
     except TruedyError as error:
-        # Truedy out of reach and this call never cached: its row in the list it was opened
-        # from stands in, and the page fills itself in when Truedy answers again.
-        row = _cached_row(call_id, list_form) if back_query else None
-        if row is None or not isinstance(error, PASSING_TROUBLE):
+        # Truedy out of reach and this call never cached: the archive's copy (transcript and
+        # all) stands in, else its row in the list it was opened from, and the page fills
+        # itself in when Truedy answers again.
+        archived = archive.get_archived(call_id)
+        row = _cached_row(call_id, list_form) if back_query and archived is None else None
+        if archived is not None:
+            from_archive = {"trouble": trouble(error), "row": archived}
+            call = archive.to_record(archived)
+        elif row is None or not isinstance(error, PASSING_TROUBLE):
             return upstream_error(request, error)
-        call, waiting = row, _waiting(error)
+        else:
+            call, waiting = row, _waiting(error)
     try:
         names = services.agent_names()
     except TruedyError:
@@ -116,7 +146,8 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         "neighbours": _neighbours(call_id, list_form) if back_query else None,
         "waiting": waiting,
         "transcript_state": "waiting" if waiting else services.transcript_state(call, now).value,
-        "recording_state": "waiting" if waiting else services.recording_state(call, now).value,
+        "recording_state": "waiting" if waiting else _recording_state(call, now, archived),
+        "from_archive": from_archive,
         "recording_expires": services.recording_expiry(call),
         "poll_seconds": POLL_SECONDS,
         "talk_turns": len(call.transcript or ()),
@@ -304,6 +335,7 @@ def _render(
 PARTIALS = {
     "calls/call_list.html": frozenset({"results"}),
     "calls/call_detail.html": frozenset({"call", "transcript"}),
+    "calls/call_totals.html": frozenset({"totals"}),
 }
 ANY_PAGE_PARTIAL = frozenset().union(*PARTIALS.values())
 
@@ -316,7 +348,7 @@ def _requested_partial(request: HttpRequest, available: frozenset[str]) -> str |
     return htmx.target if htmx.target in available else None
 
 
-def _list_context(form: CallFilterForm, names: dict[str, str]) -> dict:
+def _list_context(request: HttpRequest, form: CallFilterForm, names: dict[str, str]) -> dict:
     zone = form.zone
     today = backend.now().astimezone(zone).date()
     yesterday = today - timedelta(days=1)
@@ -331,6 +363,12 @@ def _list_context(form: CallFilterForm, names: dict[str, str]) -> dict:
         "agent_choices": agent_choices,
         "zone_name": zone.key,
         "per_page_choices": PER_PAGE_CHOICES,
+        "search_max_length": MAX_SEARCH_LENGTH,
+        "saved_views": saved_views.views_of(request.user),
+        # An invalid query is kept as typed: saving it is refused with the reasons.
+        "save_query": form.query(page=None) if form.is_valid() else request.GET.urlencode(),
+        # An htmx swap of the results also updates what "Save view" saves (out of band).
+        "fragment": _requested_partial(request, PARTIALS["calls/call_list.html"]) is not None,
         "per_page": form.per_page,  # (in templates `form.per_page` is the bound field)
         "page_number": form.page,
         "row_query": form.query() if form.is_valid() else "",
@@ -409,6 +447,19 @@ def _turn_at(timing: TranscriptTiming | None, moment: float | None) -> int | Non
     return number or 1
 
 
+def _recording_state(call: Call, now: datetime, archived: ArchivedCall | None) -> str:
+    """What the recording section shows; "archived" when Truedy's link is gone but the
+    archive holds a copy (the recording view then streams that)."""
+    state = services.recording_state(call, now)
+    if state is services.RecordingState.AVAILABLE:
+        return state.value
+    if archived is None and state is services.RecordingState.EXPIRED:
+        archived = archive.get_archived(call.id)
+    if archived is not None and archived.recording:
+        return "archived"
+    return state.value
+
+
 def _recording_problem(error: RecordingUnavailable) -> tuple[int, str]:
     if error.code in (services.RecordingState.NONE.value, services.RecordingState.NOT_YET.value):
         return 404, error.message
@@ -441,3 +492,57 @@ def call_played(request: HttpRequest, call_id: str) -> HttpResponse:
         return _plain(404, "No such call.")  # never recorded, never sent upstream (S13)
     audit.record(request, "play_recording", call_id=call_id, status=204)
     return HttpResponse(status=204)
+
+
+# --- the list from the archive, and its totals (issue 6) -------------------------------------
+
+
+@require_GET
+def call_totals(request: HttpRequest) -> HttpResponse:
+    """Totals above the list: an htmx fragment the list loads after itself (so a slow count
+    never holds the list up), or a page of its own without JavaScript."""
+    form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
+    context = {
+        "list_query": form.query(page=None) if form.is_valid() else "",
+        "zone_name": form.zone.key,
+    }
+    if not form.is_valid():
+        context["errors"] = describe_errors(form)
+        return _render(request, "calls/call_totals.html", context, status=400)
+    context["totals_query"] = form.query(page=None, per_page=None)
+    try:
+        context["totals"] = totals.call_totals(_search_filters(form), zone=form.zone)
+    except TruedyError as error:
+        kind, status = upstream_problem(error)
+        context["problem"] = trouble(error)
+        context["retry_in"] = _waiting(error)["retry_in"] if kind == "waiting" else None
+        return _render(request, "calls/call_totals.html", context, status=status)
+    return _render(request, "calls/call_totals.html", context)
+
+
+def _search_filters(form: CallFilterForm) -> dict:
+    """The list's filters with its search: what the archive is asked (calls.search)."""
+    return _list_filters(form) | {"q": form.search}
+
+
+def _archive_page(form: CallFilterForm) -> tuple[CallPage, dict[str, search.MatchingLine]]:
+    """One page of the list from the archive, with each row's matching line for a search."""
+    rows = search.matching_archived_calls(_search_filters(form))
+    offset = (form.page - 1) * form.per_page
+    chosen = list(rows[offset : offset + form.per_page])
+    page = CallPage(
+        calls=tuple(archive.to_record(row) for row in chosen),
+        total=rows.count(),
+        limit=form.per_page,
+        offset=offset,
+    )
+    lines = {row.id: search.matching_line(row, form.search) for row in chosen}
+    return page, {call_id: line for call_id, line in lines.items() if line is not None}
+
+
+def _agent_names_if_possible() -> dict[str, str]:
+    """Agent names for a page that does not need Truedy otherwise: cached ones if it fails."""
+    try:
+        return services.agent_names()
+    except TruedyError:
+        return services.agent_names(cached_only=True)

@@ -16,12 +16,19 @@ SAMPLE_CALL = "call_doesnotexist000000000000"
 DASHBOARD_URLS = [
     "/calls/",
     "/calls/?status=failed&page=2",
+    "/calls/export.csv?status=failed",
+    "/calls/totals/?status=failed",
+    "/calls/saved-views/",
+    "/calls/saved-views/1/delete",
     f"/calls/{SAMPLE_CALL}/",
     f"/calls/{SAMPLE_CALL}/recording",
     f"/calls/{SAMPLE_CALL}/transcript.txt",
+    f"/calls/{SAMPLE_CALL}/transcript.json",
     f"/calls/{SAMPLE_CALL}/played",
 ]
 OPEN_URLS = {"accounts/login/"}  # django.contrib.auth's own views that must stay reachable
+# Open to anyone on purpose: the load balancer's probe (tests/test_health.py: no data in it).
+ANONYMOUS_URLS = ["/healthz"]
 
 
 def test_every_dashboard_url_is_covered_here():
@@ -32,15 +39,25 @@ def test_every_dashboard_url_is_covered_here():
     assert ours == [
         "",
         "calls/",
+        "calls/export.csv",
+        "calls/totals/",
+        "calls/saved-views/",
+        "calls/saved-views/<int:view_id>/delete",
         "calls/<str:call_id>/",
         "calls/<str:call_id>/recording",
         "calls/<str:call_id>/transcript.txt",
+        "calls/<str:call_id>/transcript.json",
         "calls/<str:call_id>/played",
     ]
     included = [str(p.pattern) for p in get_resolver().url_patterns if isinstance(p, URLResolver)]
     assert sorted(included) == ["", "admin/"]
     direct = [str(p.pattern) for p in get_resolver().url_patterns if isinstance(p, URLPattern)]
-    assert direct == ["accounts/login/", "accounts/logout/"], "no password-reset views"
+    assert direct == [
+        "accounts/login/",
+        "accounts/logout/",
+        "healthz",
+        "webhooks/truedy",
+    ], "no password-reset views"
 
 
 @pytest.mark.parametrize("url", ["/", *DASHBOARD_URLS])
@@ -57,6 +74,20 @@ def test_signed_in_users_who_are_not_staff_are_refused(client, django_user_model
     response = client.get(url)
     assert response.status_code == 403
     assert "Staff only" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ANONYMOUS_URLS)
+def test_the_health_check_is_open_and_shows_no_data(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert set(response.json()) <= {"status", "checks", "truedy"}
+
+
+def test_the_webhook_receiver_is_open_but_takes_only_signed_posts(client):
+    """No sign-in (Truedy has none): the signature is the check (tests/test_webhooks.py)."""
+    assert client.get("/webhooks/truedy").status_code == 405
+    unsigned = client.post("/webhooks/truedy", b"{}", content_type="application/json")
+    assert unsigned.status_code == 401
 
 
 def test_the_login_page_is_open_and_styled(client):
@@ -111,6 +142,8 @@ def test_no_response_carries_the_key_a_system_prompt_or_a_signed_link(
             "/calls/?page=999",
             f"/calls/{ended}/",
             f"/calls/{ended}/transcript.txt",
+            f"/calls/{ended}/transcript.json",
+            "/calls/export.csv?status=failed&direction=inbound",
             f"/calls/{recorded}/",
             f"/calls/{recorded}/recording",
             f"/calls/{ENDED_5S_AGO}/",
@@ -142,6 +175,8 @@ def test_no_response_carries_the_key_a_system_prompt_or_a_signed_link(
         404,
         200,
         200,
+        200,  # transcript.json
+        200,  # export.csv
         200,
         200,
         200,

@@ -11,7 +11,7 @@ export DEBUG ?= true
 # axe-core for the accessibility checks, from the npm registry (test-only, never served).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-e2e check-deploy install lint format simulator clean loadtest
+.PHONY: run serve test test-shared-backends test-e2e check-deploy install lint format simulator clean loadtest bench
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ test: install $(AXE)
 	$(PY) manage.py check
 	$(MAKE) --no-print-directory check-deploy
 	$(VENV)/bin/pytest
+	$(MAKE) --no-print-directory test-shared-backends
+
+# The cache, session, archive and stampede tests again on the production backends: PostgreSQL
+# and Redis on this machine (skipped, saying why, when either is not running).
+TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS ?= redis://127.0.0.1:6379/12
+test-shared-backends: install
+	TEST_DATABASE_URL=$(TEST_POSTGRES) TEST_CACHE_URL=$(TEST_REDIS) \
+	$(VENV)/bin/pytest -m shared_backends -q
 
 # Django's deployment checklist (S1) on production settings: DEBUG off, a fresh random key, a
 # real host name; any warning fails. Every other security setting is at its production default.
@@ -44,6 +53,21 @@ check-deploy: install
 	DEBUG=false ALLOWED_HOSTS=dashboard.example.com \
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# A local production-like run: DEBUG off, gunicorn.conf.py, hashed and compressed static files,
+# on http://$(HOST):$(PORT)/. Plain http on this machine, so the HTTPS-only settings are off
+# here; SECRET_KEY and ALLOWED_HOSTS are yours if set, else a key made up per start (sign-ins
+# last until the next start) and $(HOST). A real deployment: README, "Deployment".
+SERVE_ENV = DEBUG=false ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}" \
+	SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	SECURE_HSTS_SECONDS=0 HOST=$(HOST) PORT=$(PORT)
+serve: install
+	export $(SERVE_ENV); \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py collectstatic --noinput -v 0 && \
+	{ [ -n "$$TRUEDY_API_KEY" ] || $(PY) manage.py seed_demo_user; } && \
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # Only the real-browser tests (they also run in `make test`).
 test-e2e: install $(AXE)
@@ -67,3 +91,7 @@ clean:
 # 50 users for 60 s against gunicorn + the simulator over HTTP at 100 requests/minute (not part of `make test`).
 loadtest: install
 	$(PY) bench/loadtest.py
+
+# Every page against the physical floor, side by side (about 2 minutes; not part of `make test`).
+bench: install
+	$(PY) bench/bench.py

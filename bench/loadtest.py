@@ -28,9 +28,7 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,11 +46,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The simulator imports nothing from Django: no settings needed in this process.
+from bench.harness import (  # noqa: E402
+    CSRF_RE,
+    RESULTS_DIR,
+    Gunicorn,
+    dashboard_env,
+    free_port,
+    percentile,
+    prepare_database,
+    redis_cache_url,
+)
 from calls.simulator import API_PREFIX, DEFAULT_API_KEY, Simulator, serve  # noqa: E402
 from calls.simulator.signing import RECORDINGS_PATH  # noqa: E402
 
-RESULTS_DIR = ROOT / "bench" / "results"
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 13
+REDIS_DB = 13
 USERNAME = "loadtest"
 REFETCH_SECONDS = 5
 
@@ -64,11 +71,8 @@ PAGE_KINDS = ("login", "list", "list-htmx", "call", "recording")
 ROW_LINK_RE = re.compile(r'<a class="row-link" href="([^"]+)"')
 AGENT_SELECT_RE = re.compile(r'<select id="f-agent" name="agent_id">(.*?)</select>', re.S)
 OPTION_RE = re.compile(r'<option value="([^"]+)"')
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PRESET_RE = re.compile(r'<p class="presets">(.*?)</p>', re.S)
 HREF_RE = re.compile(r'href="\?([^"]+)"')
-LOG_LINE_RE = re.compile(r"\d{4}-\d\d-\d\d [\d:,]+ ([A-Z]+) (\S+) (.*)")
-GUNICORN_LINE_RE = re.compile(r"\[[^]]+\] \[\d+\] \[([A-Z]+)\] (.*)")
 NEXT_PAGE_RE = re.compile(r'<a rel="next" href="\?([^"]+)"')
 STALE_MARK = 'class="notice stale"'
 # A page with no data yet that reloads itself when the rate limit lifts (status 200): not an
@@ -127,178 +131,6 @@ def start_simulator(rpm: int, latency_ms: int) -> tuple[Any, UpstreamCounter]:
     counter = UpstreamCounter(simulator.wsgi_app)
     simulator.wsgi_app = counter  # the server serves whatever this attribute holds
     return serve(simulator, host="127.0.0.1", port=0), counter
-
-
-# --- the dashboard: a temporary database and gunicorn ------------------------------------------
-
-
-def redis_cache_url() -> str | None:
-    """Flush the load test's Redis database and return its URL, or None if Redis is not there."""
-    try:
-        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as conn:
-            conn.sendall(f"SELECT {REDIS_DB}\r\nFLUSHDB\r\n".encode())
-            answer = b""
-            while answer.count(b"\r\n") < 2:
-                chunk = conn.recv(1024)
-                if not chunk:
-                    break
-                answer += chunk
-    except OSError:
-        return None
-    if answer != b"+OK\r\n+OK\r\n":
-        return None
-    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def dashboard_env(*, base_url: str, database_url: str, cache_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("REDIS_URL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        DEBUG="false",  # the Makefile exports DEBUG=true
-        SECRET_KEY=secrets.token_urlsafe(45)[:60],
-        ALLOWED_HOSTS="127.0.0.1",
-        TRUEDY_API_KEY=DEFAULT_API_KEY,
-        TRUEDY_API_BASE_URL=base_url,
-        DATABASE_URL=database_url,
-        CACHE_URL=cache_url,
-        # Production security settings that assume TLS: this serves plain http on 127.0.0.1.
-        SECURE_SSL_REDIRECT="false",
-        SESSION_COOKIE_SECURE="false",
-        CSRF_COOKIE_SECURE="false",
-        SECURE_HSTS_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def prepare_database(env: dict[str, str], password: str) -> None:
-    """Migrate the temporary database and add the staff user every simulated person signs in as."""
-    create_user = (
-        "import os\n"
-        "from django.contrib.auth import get_user_model\n"
-        f"u, _ = get_user_model().objects.get_or_create(username={USERNAME!r})\n"
-        "u.is_staff = True\n"
-        "u.set_password(os.environ['LOADTEST_PASSWORD'])\n"
-        "u.save()\n"
-    )
-    for command in (["migrate", "--noinput"], ["shell", "-c", create_user]):
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, str(ROOT / "manage.py"), *command, "-v", "0"],
-            env={**env, "LOADTEST_PASSWORD": password, "LOG_LEVEL": "WARNING"},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise RuntimeError(f"manage.py {command[0]} failed ({done.returncode})")
-
-
-class Gunicorn:
-    def __init__(self, env: dict[str, str], port: int, workers: int, threads: int, tmp: Path):
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.error_log = tmp / "gunicorn-stderr.log"
-        self.access_log = tmp / "gunicorn-access.log"
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "truedy_dashboard.wsgi:application",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "10",
-            "--access-logfile",
-            str(self.access_log),
-            "--access-logformat",
-            '%(t)s "%(r)s" %(s)s %(B)s %(M)sms',
-        ]
-        self._stderr = self.error_log.open("wb")
-        # Its own session: a Ctrl-C reaches this script only, which then stops gunicorn cleanly.
-        self.process = subprocess.Popen(  # noqa: S603
-            command,
-            env=env,
-            cwd=ROOT,
-            stdout=self._stderr,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        give_up = time.monotonic() + timeout
-        while time.monotonic() < give_up:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
-            try:
-                if httpx.get(self.base + "/accounts/login/", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._stderr.close()
-
-    def log_summary(self) -> dict[str, int]:
-        """Warnings and errors in gunicorn's stderr, counted by kind (numbers and ids dropped)."""
-        counts: Counter[str] = Counter()
-        try:
-            lines = self.error_log.read_text(errors="replace").splitlines()
-        except OSError:
-            return {}
-        for line in lines:
-            django = LOG_LINE_RE.match(line)
-            if django:
-                level, logger, message = django.groups()
-            elif line.startswith("Traceback"):
-                level, logger, message = "ERROR", "python", "Traceback"
-            else:
-                gunicorn = GUNICORN_LINE_RE.match(line)
-                if not gunicorn:
-                    continue
-                level, logger, message = gunicorn.group(1), "gunicorn", gunicorn.group(2)
-            if level in ("WARNING", "ERROR", "CRITICAL"):
-                kind = re.sub(r"[0-9a-f-]{8,}|\d+(\.\d+)?", "N", message.split(": /")[0])[:90]
-                counts[f"{level} {logger} {kind}"] += 1
-        return dict(counts.most_common())
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The end of gunicorn's stderr without the lines counted by kind in the summary that
-        repeat for every such response (Django's "Service Unavailable") or sign-in (axes)."""
-        try:
-            text = self.error_log.read_text(errors="replace")
-        except OSError:
-            return ""
-        kept = [
-            line
-            for line in text.splitlines()
-            if "django.request Service Unavailable" not in line and " INFO axes." not in line
-        ]
-        return "\n".join(kept[-lines:])
 
 
 # --- the users ---------------------------------------------------------------------------------
@@ -486,14 +318,6 @@ def _agents(text: str) -> list[str]:
 
 
 # --- figures -----------------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, round(fraction * len(sorted_values) + 0.5))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 def summarise(
@@ -759,7 +583,7 @@ def main() -> int:
     failed, interrupted = True, False
     try:
         server, counter = start_simulator(args.rpm, args.latency_ms)
-        cache_url = redis_cache_url()
+        cache_url = redis_cache_url(REDIS_DB)
         cache = f"Redis {cache_url} (flushed)" if cache_url else None
         if cache_url is None:
             cache_url = "locmemcache://"
@@ -768,12 +592,14 @@ def main() -> int:
         print(f"cache: {cache}")
         env = dashboard_env(
             base_url=server.base_url,
+            api_key=DEFAULT_API_KEY,
             database_url=f"sqlite:///{tmp / 'db.sqlite3'}",
             cache_url=cache_url,
+            static_root=tmp / "static",
         )
         password = secrets.token_urlsafe(18)
         print("preparing the database (migrate, staff user) ...")
-        prepare_database(env, password)
+        prepare_database(env, USERNAME, password)
         gunicorn = Gunicorn(env, free_port(), args.workers, args.threads, tmp)
         gunicorn.wait_ready()
         print(f"gunicorn: {gunicorn.base} (pid {gunicorn.process.pid}); logs in {tmp}")
@@ -850,7 +676,7 @@ def main() -> int:
         if server is not None:
             server.shutdown()
         if cache_url and cache_url.startswith("redis://"):
-            redis_cache_url()  # flush again: leave no cached calls behind
+            redis_cache_url(REDIS_DB)  # flush again: leave no cached calls behind
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         if gunicorn is not None:
             for log in (gunicorn.error_log, gunicorn.access_log):

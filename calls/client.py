@@ -51,6 +51,7 @@ from calls.records import (
     parse_call_page,
     parse_timestamp,
 )
+from calls.server_timing import timed
 
 logger = logging.getLogger("calls.client")
 
@@ -291,7 +292,8 @@ class TruedyClient:
 
         for attempt in range(self._max_attempts):
             try:
-                response = self._media.send(request, stream=True)
+                with timed("upstream"):  # until the headers: the body streams later
+                    response = self._media.send(request, stream=True)
                 break
             except RECORDING_RETRY_ERRORS as exc:
                 error = _transport_error(exc, detail=False)
@@ -354,7 +356,8 @@ class TruedyClient:
             last = attempt + 1 >= self._max_attempts
             timeout = self._timeout_within_deadline()
             try:
-                response = self._http.get(path, params=params, timeout=timeout)
+                with timed("upstream"):
+                    response = self._http.get(path, params=params, timeout=timeout)
             except RETRY_TRANSPORT_ERRORS as exc:
                 error = _transport_error(exc, detail=True)
                 self._log_failure("GET", where, None, error, attempt)

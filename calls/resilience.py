@@ -31,6 +31,7 @@ from calls.errors import (
     Unauthorized,
     UpstreamUnavailable,
 )
+from calls.server_timing import timed
 
 logger = logging.getLogger("calls.upstream")
 
@@ -62,7 +63,8 @@ def _cache_down(operation: str, error: Exception) -> None:
 
 def safe_get(key: str) -> Any:
     try:
-        return cache.get(key)
+        with timed("cache"):
+            return cache.get(key)
     except Exception as error:
         _cache_down("get", error)
         return None
@@ -70,7 +72,8 @@ def safe_get(key: str) -> Any:
 
 def safe_set(key: str, value: Any, timeout: float) -> None:
     try:
-        cache.set(key, value, timeout)
+        with timed("cache"):
+            cache.set(key, value, timeout)
     except Exception as error:
         _cache_down("set", error)
 
@@ -78,7 +81,8 @@ def safe_set(key: str, value: Any, timeout: float) -> None:
 def safe_add(key: str, value: Any, timeout: float) -> bool:
     """Atomic "set if absent" (a lock). With the cache down everyone wins: direct calls."""
     try:
-        return cache.add(key, value, timeout)
+        with timed("cache"):
+            return cache.add(key, value, timeout)
     except Exception as error:
         _cache_down("add", error)
         return True
@@ -138,6 +142,16 @@ def admit() -> Permit:
         retry_after=1,
         code="circuit_open",
     )
+
+
+def breaker_state() -> dict[str, Any]:
+    """The breaker and cool-down as they stand, for the health check (information only)."""
+    now = time.time()
+    open_until = safe_get(OPEN_KEY)
+    cooldown_until = safe_get(COOLDOWN_KEY)
+    state = "closed" if open_until is None else "open" if now < open_until else "half-open"
+    cooling = cooldown_until is not None and now < cooldown_until
+    return {"breaker": state, "cooldown_seconds": round(cooldown_until - now) if cooling else 0}
 
 
 def succeeded(permit: Permit) -> None:

@@ -1,10 +1,50 @@
+import socket
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from calls import backend
 from calls.simulator import Simulator
+
+
+def _unreachable_backends() -> list[str]:
+    """The PostgreSQL or Redis this run is configured for, if it does not answer."""
+    database = settings.DATABASES["default"]
+    wanted = []
+    if "postgresql" in database["ENGINE"]:
+        wanted.append(("PostgreSQL", database.get("HOST") or "127.0.0.1", database.get("PORT")))
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if "Redis" in settings.CACHES["default"]["BACKEND"]:
+        url = urlsplit(location if isinstance(location, str) else location[0])
+        wanted.append(("Redis", url.hostname, url.port or 6379))
+    missing = []
+    for name, host, port in wanted:
+        try:
+            socket.create_connection((host, int(port or 5432)), timeout=1).close()
+        except OSError:
+            missing.append(f"{name} at {host}:{port}")
+    return missing
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    database = settings.DATABASES["default"]
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"backends: database {database['ENGINE'].rsplit('.', 1)[-1]}, cache {cache_backend}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the shared-backends run (`make test-shared-backends`), a PostgreSQL or Redis that is
+    not running skips the run, saying which, instead of failing every test."""
+    missing = _unreachable_backends()
+    if missing:
+        skip = pytest.mark.skip(
+            reason=f"{' and '.join(missing)} not reachable: start it to run these"
+        )
+        for item in items:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

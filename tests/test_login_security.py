@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+# Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
 
 LOGIN = "/accounts/login/"
 PASSWORD = "correct horse battery staple"  # the staff_user fixture's

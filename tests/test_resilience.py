@@ -18,7 +18,8 @@ from calls.errors import NotFound, RateLimited, UpstreamUnavailable
 from calls.resilience import CircuitOpen
 from tests.conftest import upstream_paths
 
-pytestmark = pytest.mark.django_db
+# Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
 
 LIST = "/api/public/v1/calls"
 

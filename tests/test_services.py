@@ -10,7 +10,8 @@ from calls import backend, services
 from calls.errors import UpstreamUnavailable
 from calls.records import Call, Turn
 
-pytestmark = pytest.mark.django_db
+# Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
 
 
 def test_a_cached_list_makes_one_upstream_request(simulator):

@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: `runserver` leaves static files to whitenoise, as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
@@ -46,7 +49,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware, view and log line knows the request's id.
+    "calls.request_id.RequestIdMiddleware",
+    # Server-Timing: its `total` covers everything below it.
+    "calls.server_timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions and sign-in.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,9 +91,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Each gunicorn thread keeps its connection for this many seconds rather than opening one per
+# request (0: close after each request); a connection that died meanwhile (PostgreSQL restarted,
+# a failover) is noticed before use, not as an error on a page.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 _REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": env.cache("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A Redis that stops answering costs a page at most these seconds per operation, then the
+    # dashboard reads Truedy directly (R8); redis-py would otherwise wait on the OS.
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -103,7 +121,39 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here; whitenoise serves it (hashed names cached for ever, gzip and
+# brotli variants). With DEBUG on whitenoise serves straight from STATICFILES_DIRS instead.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+# Audio is never compressed (it is served by our proxy anyway; gzip would break byte ranges).
+# Said explicitly: whitenoise would read DEBUG at run time, which the test runner turns off.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
+_AUDIO = ["mp3", "m4a", "ogg", "wav"]
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, *_AUDIO]
+
+# --- The call archive (issue 6) ---------------------------------------------------------------
+# Archived recordings live in the default storage: local files under MEDIA_ROOT unless
+# ARCHIVE_STORAGE_BACKEND names another (e.g. "storages.backends.s3.S3Storage" with
+# django-storages installed, configured by ARCHIVE_STORAGE_OPTIONS as JSON). No URL serves
+# MEDIA_ROOT: recordings reach a browser only through the staff-only recording view.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "media")
+STORAGES = {
+    "default": {
+        "BACKEND": env.str(
+            "ARCHIVE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("ARCHIVE_STORAGE_OPTIONS", default={}),
+    },
+    # Production: content-hashed names + compressed copies (needs `collectstatic`); with DEBUG
+    # on (`make run`, the tests) plain names straight from static/.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Archived calls (and their recordings) created longer ago than this are deleted by
+# `sync_calls`; 0 keeps them for ever.
+ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=730)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Security (S1, S4, S5, S9, S10) -----------------------------------------------------------
@@ -118,6 +168,8 @@ def _on_unless_debug(value: str) -> bool:
 SESSION_COOKIE_SECURE = _on_unless_debug(env.str("SESSION_COOKIE_SECURE", default=""))
 CSRF_COOKIE_SECURE = _on_unless_debug(env.str("CSRF_COOKIE_SECURE", default=""))
 SECURE_SSL_REDIRECT = _on_unless_debug(env.str("SECURE_SSL_REDIRECT", default=""))
+# Load balancers probe instances over plain http: a redirect would read as "unhealthy".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 _HSTS_SECONDS = env.str("SECURE_HSTS_SECONDS", default="")
 SECURE_HSTS_SECONDS = int(_HSTS_SECONDS) if _HSTS_SECONDS else (0 if DEBUG else 365 * 86400)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -186,6 +238,13 @@ TRUEDY_MAX_RETRY_WAIT = env.float("TRUEDY_MAX_RETRY_WAIT", default=5.0)
 TRUEDY_SIMULATOR_CALLS = env.int("TRUEDY_SIMULATOR_CALLS", default=2000)
 TRUEDY_SIMULATOR_SEED = env.int("TRUEDY_SIMULATOR_SEED", default=42)
 TRUEDY_SIMULATOR_LATENCY_MS = env.int("TRUEDY_SIMULATOR_LATENCY_MS", default=0)
+# The signing secret of the webhook endpoint (`whsec_…`), from Truedy's dashboard. While
+# rotating, give the old and the new one separated by a comma: either signs. Empty: every
+# delivery to /webhooks/truedy is refused with 401 (calls/webhooks.py says why not 503).
+TRUEDY_WEBHOOK_SECRET = env.str("TRUEDY_WEBHOOK_SECRET", default="")
+# Not from the environment: tests turn it on to refresh a webhook's call in the request's own
+# thread (their database connection is per thread) instead of the background refresh threads.
+TRUEDY_WEBHOOK_REFRESH_INLINE = False
 
 # Cache lifetimes, in seconds. A call whose transcript is final is kept long; a live call or
 # one still being transcribed very briefly, so a page that polls it sees the change.
@@ -209,11 +268,17 @@ CACHE_STALE_WINDOW = env.int("CACHE_STALE_WINDOW", default=86400)
 TRUEDY_BREAKER_FAILURES = env.int("TRUEDY_BREAKER_FAILURES", default=5)
 TRUEDY_BREAKER_RESET = env.int("TRUEDY_BREAKER_RESET", default=30)
 
+# One JSON object per line for log shippers (the default with DEBUG off), or text to read.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "calls.request_id.JsonFormatter"},
         "django.server": {  # runserver's access log, as Django formats it
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -224,23 +289,25 @@ LOGGING = {
     # links), the API key becomes "[redacted]" (S6, S14), whatever a logger's level is set to.
     "filters": {
         "redact_secrets": {"()": "calls.log_filters.RedactSecretsFilter"},
+        # The id of the request being served (X-Request-ID), on every record.
+        "request_id": {"()": "calls.request_id.RequestIdFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": "plain" if LOG_FORMAT == "text" else "json",
+            "filters": ["redact_secrets", "request_id"],
         },
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["redact_secrets"],
+            "filters": ["redact_secrets", "request_id"],
         },
         "mail_admins": {
             "level": "ERROR",
             "class": "django.utils.log.AdminEmailHandler",
-            "filters": ["require_debug_false", "redact_secrets"],
+            "filters": ["require_debug_false", "redact_secrets", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,0 +1,1 @@
+"""Benchmarks and load tests (run as scripts: see README, Development)."""

@@ -127,3 +127,40 @@ def test_transcript_turns_escape_everything_from_truedy():
     assert '<li class="silence"><span>7 s silence</span></li>' in html
     assert 'id="turn-2" data-start="9.00" aria-current="true"' in html
     assert 'href="?status=ended&amp;t=9.00"' in html
+
+
+def test_list_rows_escape_what_truedy_sends_and_quote_odd_ids():
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from calls.records import Call
+    from calls.search import MatchingLine
+
+    hostile = "<script>alert(1)</script>"
+    call = Call(
+        id="a/b?c",
+        agent_id="agt_1",
+        status=hostile,
+        direction="inbound",
+        created_at=datetime(2026, 11, 24, 11, 5, tzinfo=UTC),
+        started_at=None,
+        ended_at=None,
+        updated_at=None,
+        to_number=None,
+        from_number='"+1<b>',
+        duration_seconds=65,
+        cost_cents=1234,
+        outcome=hostile,
+        summary=None,
+        transcript=None,
+        recording_url=None,
+    )
+    line = MatchingLine(source="Agent", parts=((hostile, False), ("<i>hit</i>", True)))
+    with timezone.override("Europe/Berlin"):
+        html = call_format.call_table_rows([(call, line)], "status=x&tz=UTC&", {"agt_1": hostile})
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert 'href="/calls/a%2Fb%3Fc/?status=x&amp;tz=UTC&amp;"' in html
+    assert '<time datetime="2026-11-24T12:05:00+01:00">2026-11-24 12:05</time>' in html
+    assert "<mark>&lt;i&gt;hit&lt;/i&gt;</mark>" in html
+    assert ">1:05<" in html and ">$12.34<" in html and "&quot;+1&lt;b&gt;" in html

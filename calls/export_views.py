@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from calls import audit, backend, export, services, views
 from calls.archive import to_record
-from calls.client import format_timestamp, is_valid_call_id
-from calls.errors import NotFound, TruedyError
+from calls.client import format_timestamp
+from calls.errors import TruedyError
 from calls.filters import CallFilterForm
 from calls.paging import iter_matching_calls
 from calls.records import Call
@@ -86,16 +86,9 @@ def _filename(form: CallFilterForm) -> str:
 def call_transcript_json(request: HttpRequest, call_id: str) -> HttpResponse:
     """The transcript as JSON: the turns of ``.txt`` with their speaker and start time, and the
     call they belong to. Errors answer as the ``.txt`` download does."""
-    if not is_valid_call_id(call_id):
-        return views._plain(404, "No such call.")  # never sent upstream (S13)
-    try:
-        call = services.get_call(call_id)
-    except NotFound:
-        return views._plain(404, "No such call.")
-    except TruedyError as error:
-        return views._plain(502, f"Truedy could not be reached: {error.message}")
-    if call.transcript is None:
-        return views._plain(404, "This call has no transcript (yet).")
+    call = views.call_for_download(call_id)
+    if isinstance(call, HttpResponse):
+        return call
     response = JsonResponse(
         transcript_document(call, _agent_names()),
         json_dumps_params={"ensure_ascii": False, "indent": 2},

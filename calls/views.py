@@ -166,21 +166,35 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
 @require_GET
 def call_transcript_text(request: HttpRequest, call_id: str) -> HttpResponse:
     """The transcript as plain text: one ``Agent: …`` line per turn (Truedy's own format)."""
-    if not is_valid_call_id(call_id):
-        return _plain(404, "No such call.")
-    try:
-        call = services.get_call(call_id)
-    except NotFound:
-        return _plain(404, "No such call.")
-    except TruedyError as error:
-        return _plain(502, f"Truedy could not be reached: {error.message}")
-    if call.transcript is None:
-        return _plain(404, "This call has no transcript (yet).")
+    call = call_for_download(call_id)
+    if isinstance(call, HttpResponse):
+        return call
     response = HttpResponse(transcript_as_text(call), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="call-{call.id}-transcript.txt"'
     response["Cache-Control"] = NO_STORE
     audit.record(request, "download_transcript", call_id=call.id, status=response.status_code)
     return response
+
+
+def call_for_download(call_id: str) -> Call | HttpResponse:
+    """The call whose transcript is downloaded, or the plain-text answer saying why there is
+    none. The archive stands in for a call Truedy no longer has, or cannot give right now, as it
+    does on the call page."""
+    if not is_valid_call_id(call_id):
+        return _plain(404, "No such call.")  # never sent upstream (S13)
+    try:
+        call = services.get_call(call_id)
+    except (NotFound, TruedyError) as error:
+        archived = archive.get_archived(call_id)
+        if archived is not None:
+            call = archive.to_record(archived)
+        elif isinstance(error, NotFound):
+            return _plain(404, "No such call.")
+        else:
+            return _plain(502, f"Truedy could not be reached: {error.message}")
+    if call.transcript is None:
+        return _plain(404, "This call has no transcript (yet).")
+    return call
 
 
 @require_GET

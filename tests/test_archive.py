@@ -365,3 +365,18 @@ def test_retention_zero_keeps_everything(settings):
 
     assert archive.purge_expired(FROZEN_NOW) == 0
     assert ArchivedCall.objects.filter(pk="call_ancient").exists()
+
+
+@pytest.mark.django_db
+def test_a_call_truedy_404s_downloads_from_the_archive(frozen_simulator, staff_client):
+    stored(id="call_from_last_year", created_at="2025-06-01T09:00:00Z")
+
+    text = staff_client.get("/calls/call_from_last_year/transcript.txt")
+    document = staff_client.get("/calls/call_from_last_year/transcript.json")
+
+    assert (
+        text.status_code == 200 and "Contact: Oh, hi. What's this about?" in text.content.decode()
+    )
+    assert document.status_code == 200 and document.json()["call_id"] == "call_from_last_year"
+    assert staff_client.get("/calls/call_nobody_has/transcript.txt").status_code == 404
+    assert staff_client.get("/calls/call_nobody_has/transcript.json").status_code == 404

@@ -77,6 +77,8 @@ def _results(*, list_p50: float, upstream: int, crowd: int, long_p50: float) -> 
             "floor": _timing(2.0),
             "list_cached": _timing(list_p50),
             "call_cached": _timing(3.0),
+            "list_render_only": _timing(2.0),
+            "call_render_only": _timing(1.5),
         },
         "misses": {
             "list_miss": _timing(55.0),
@@ -131,6 +133,8 @@ def test_judge_passes_figures_within_their_targets_and_misses_the_others():
     good = _verdicts(judge(_results(list_p50=2.9, upstream=31, crowd=1, long_p50=60.0)))
     assert good["2 cached list, 50 rows"] == "PASS"
     assert good["2 cached call page"] == "PASS"
+    assert good["2 cached list, 50 rows, vs its own render"] == "PASS"  # 2.9 ms for 2.0
+    assert good["2 cached call page, vs its own render"] == "MISS"  # 3.0 ms for 1.5
     assert good["3 cache-miss list, 50 rows"] == "PASS"
     assert good["3 cache-miss call page"] == "MISS"  # 80 ms for a 52 ms floor + round trip
     assert good["4 upstream requests per 100 page views"] == "PASS"
@@ -164,7 +168,7 @@ def test_the_whole_bench_runs_with_tiny_sizes(tmp_path):
     results = json.loads(out.read_text())
     items = [row["item"] for row in results["table"]]
     assert [item.split()[0] for item in items] == [
-        "1", "2", "2", "3", "3", "4", "4", "5", "5", "6", "6", "7", "8", "8", "8"
+        "1", "2", "2", "2", "2", "3", "3", "4", "4", "5", "5", "6", "6", "7", "8", "8", "8"
     ]  # fmt: skip
     for item in items:
         assert item in done.stdout  # the table is printed too

@@ -819,6 +819,7 @@ def profile_cached(pages: Pages, url: str) -> None:
     profiler.disable()
     print(f"\ncProfile of 50 cached pages {url}, by cumulative time:")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 # --- main --------------------------------------------------------------------------------------

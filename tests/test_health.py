@@ -49,7 +49,7 @@ def test_database_down_is_503_and_names_the_check(client, monkeypatch):
 
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "calls.redis_cache.SharedClientRedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         "OPTIONS": {"socket_connect_timeout": 0.5},
     }

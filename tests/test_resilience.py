@@ -256,7 +256,7 @@ def redis_cache():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     redis = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "calls.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
             "KEY_PREFIX": f"test-resilience-{time.time_ns()}",
         }
@@ -295,7 +295,7 @@ def test_with_redis_the_lock_is_shared_so_still_one_call(sim, redis_cache):
 def dead_cache():
     dead = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "calls.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         }
     }
@@ -384,3 +384,11 @@ def test_waiting_for_a_refresh_stops_when_it_fails(sim, monkeypatch):
     started = time.monotonic()
     assert services._wait_for(key, lock) is None
     assert time.monotonic() - started < 1.0
+
+
+def test_the_redis_backend_keeps_one_client_per_pool(redis_cache):
+    """Django builds a redis.Redis per operation; ours builds one and shares it (thread-safe)."""
+    client = redis_cache._cache
+    assert client.get_client() is client.get_client(write=True)
+    redis_cache.set("shared-client", {"n": 1})
+    assert redis_cache.get("shared-client") == {"n": 1}

@@ -100,6 +100,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": env.cache("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["default"]["BACKEND"] = "calls.redis_cache.SharedClientRedisCache"
     # A Redis that stops answering costs a page at most these seconds per operation, then the
     # dashboard reads Truedy directly (R8); redis-py would otherwise wait on the OS.
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)

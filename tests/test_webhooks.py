@@ -558,8 +558,8 @@ def test_send_webhooks_says_when_the_dashboard_is_not_there(frozen_simulator):
 def test_ten_concurrent_copies_of_one_event_store_one_row(frozen_simulator):
     if connection.vendor == "sqlite":
         pytest.skip(
-            "threads cannot write one in-memory SQLite database at once; the lead runs this "
-            "against PostgreSQL (TEST_DATABASE_URL=postgres://...)"
+            "threads cannot write one in-memory SQLite database at once; `make test` runs "
+            "this in its PostgreSQL pass (make test-shared-backends)"
         )
     call_id = an_ended_call(frozen_simulator)
     frozen_simulator.reset_requests()

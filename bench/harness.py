@@ -5,6 +5,7 @@ Nothing here imports Django: the scripts that use it run gunicorn (and `manage.p
 subprocesses, or set Django up themselves.
 """
 
+import json
 import os
 import re
 import secrets
@@ -207,7 +208,10 @@ class Gunicorn:
             return {}
         for line in lines:
             django = LOG_LINE_RE.match(line)
-            if django:
+            record = _json_record(line)
+            if record:  # LOG_FORMAT=json, the production default
+                level, logger, message = record
+            elif django:
                 level, logger, message = django.groups()
             elif line.startswith("Traceback"):
                 level, logger, message = "ERROR", "python", "Traceback"
@@ -242,3 +246,16 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return 0.0
     rank = max(1, round(fraction * len(sorted_values) + 0.5))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def _json_record(line: str) -> tuple[str, str, str] | None:
+    """(level, logger, message) of one JSON log line, or None for any other line."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    return str(record.get("level")), str(record.get("logger")), str(record.get("message"))

@@ -176,3 +176,15 @@ def test_error_report_filter_scrubs_settings_and_frame_variables(rf):
     assert repr(variables["url"]) == "URL('https://storage.example.com/recordings/call_1.mp3')"
     assert repr(variables["header"]) == f"'Bearer {REDACTED}'"
     assert variables["harmless"] == 42
+
+
+def test_a_lazy_setting_in_an_error_report_is_shown_not_crashed_on(settings):
+    """django-axes keeps some settings lazy: they pass isinstance(..., str) yet are no str, and
+    the regex in redact() raised TypeError, turning Django's debug 500 page into a crash. With a
+    key set, str.replace() had turned the value into a str first: it broke on the simulator."""
+    from axes.conf import JSONSerializableLazyObject
+
+    settings.TRUEDY_API_KEY = ""
+    lazy = JSONSerializableLazyObject(lambda: "see https://x.test/r.mp3?signature=abc")
+    shown = SecretScrubbingReporterFilter().cleanse_setting("AXES_SOMETHING", lazy)
+    assert shown == "see https://x.test/r.mp3"

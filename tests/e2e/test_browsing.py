@@ -192,7 +192,11 @@ def test_screenshots_of_the_list_and_a_call(signed_in, frozen_simulator, screens
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/calls/?status=ended")
         expect(page.locator("table.calls tbody tr")).to_have_count(25)
+        expect(page.locator("#totals svg").first).to_be_visible()  # totals load after the list
         page.screenshot(path=screenshots / f"list-{name}.png", full_page=False)
+        # The list is still no wider than the screen with its totals and charts in it.
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"no sideways scrolling at {width}px ({scroll_width})"
         page.goto(f"/calls/{call.id}/?t=31")
         page.wait_for_function(f"() => {AUDIO}.readyState >= 1")
         page.evaluate("scrollTo(0, 0)")

@@ -113,7 +113,9 @@
       return;
     }
     state.lastRetry = now;
-    var position = state.position;
+    // Where the listener was, or was going: a link that dies during a seek fails that seek,
+    // and the element still holds its target.
+    var position = audio.currentTime || state.position;
     var resume = state.playing;
     say("Reconnecting to the recording…");
     audio.addEventListener(
@@ -214,6 +216,9 @@
     audio.addEventListener("timeupdate", function () {
       state.position = audio.currentTime;
       if (!audio.paused) markCurrent(turnAt(audio.currentTime), true);
+    });
+    audio.addEventListener("seeking", function () {
+      state.position = audio.currentTime;
     });
     audio.addEventListener("seeked", function () {
       state.position = audio.currentTime;

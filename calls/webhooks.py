@@ -222,7 +222,8 @@ def store_event(parsed: ParsedEvent, body: bytes) -> WebhookEvent | None:
     """The new row, or None when the event was stored before (a retry, or a copy delivered at
     the same moment: the unique index lets exactly one insert win)."""
     key = event_key(parsed, body)
-    try:
+
+    def insert() -> WebhookEvent:
         with transaction.atomic():
             return WebhookEvent.objects.create(
                 event_key=key,
@@ -231,6 +232,10 @@ def store_event(parsed: ParsedEvent, body: bytes) -> WebhookEvent | None:
                 occurred_at=parsed.occurred_at,
                 raw_body=body.decode("utf-8"),
             )
+
+    try:
+        # On SQLite a refresh writing the archive in the background can hold the database.
+        return archive.retry_if_locked(insert)
     except IntegrityError:
         if WebhookEvent.objects.filter(event_key=key).exists():
             return None
@@ -251,8 +256,10 @@ def process_event(stored: WebhookEvent, parsed: ParsedEvent) -> None:
         except Exception:
             logger.exception("webhook event %s: processing failed", stored.pk)
             problem = "processing failed (see the server log)"
-        WebhookEvent.objects.filter(pk=stored.pk).update(
-            processed_at=timezone.now(), process_error=problem[:500]
+        archive.retry_if_locked(
+            lambda: WebhookEvent.objects.filter(pk=stored.pk).update(
+                processed_at=timezone.now(), process_error=problem[:500]
+            )
         )
     except Exception:
         logger.exception("webhook event %s: could not record its processing", stored.pk)

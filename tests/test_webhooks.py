@@ -606,3 +606,29 @@ def test_past_its_limit_a_refresh_runs_in_the_request_thread(settings):
     release.set()
     assert pool.wait_idle(5)
     assert ran_in[1].startswith("webhook")
+
+
+@pytest.mark.django_db(transaction=True)  # a retry happens only outside a transaction
+def test_storing_waits_out_a_database_a_background_refresh_holds(monkeypatch):
+    """SQLite refuses a write at once while the refresh of an earlier event writes the archive
+    (seen as a 500 in CI); the insert is tried again instead."""
+    from django.db import OperationalError
+
+    from calls import archive
+    from calls.webhooks import store_event
+
+    monkeypatch.setattr(archive, "LOCKED_PAUSE", 0.001)
+    real_create = WebhookEvent.objects.create
+    attempts = []
+
+    def create(**fields):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("database table is locked")
+        return real_create(**fields)
+
+    monkeypatch.setattr(WebhookEvent.objects, "create", create)
+    body = b'{"event": "call.ended", "id": "evt_locked", "data": {"call_id": "call_x"}}'
+    stored = store_event(parse_event(body), body)
+    assert stored is not None and stored.event_key == "evt_locked"
+    assert len(attempts) == 2

@@ -70,6 +70,16 @@ def safe_get(key: str) -> Any:
         return None
 
 
+def safe_get_many(keys: list[str]) -> dict[str, Any]:
+    """Several keys in one round trip (Redis MGET); absent keys are left out."""
+    try:
+        with timed("cache"):
+            return cache.get_many(keys)
+    except Exception as error:
+        _cache_down("get", error)
+        return {}
+
+
 def safe_set(key: str, value: Any, timeout: float) -> None:
     try:
         with timed("cache"):

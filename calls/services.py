@@ -108,7 +108,7 @@ def list_calls(
         _list_key(params),
         lambda: backend.get_client().list_calls(**params),
         lambda page: settings.CACHE_TTL_CALL_LIST,
-        changed_at=resilience.safe_get(LISTS_CHANGED_KEY),
+        changed_key=LISTS_CHANGED_KEY,
     )
 
 
@@ -188,17 +188,27 @@ def read_through(
     fresh_seconds: Callable[[T], float],
     *,
     fresh: bool = False,
-    changed_at: datetime | None = None,
+    changed_key: str | None = None,
+    gated: bool = True,
 ) -> T:
     """The cached answer under ``key`` while fresh; else ``fetch()`` it, once per key at a time.
 
     ``fresh=True`` skips a fresh cached answer (the caller knows it is wrong) but still falls
-    back to it if Truedy fails; so does an answer fetched before ``changed_at``.
+    back to it if Truedy fails; so does an answer fetched before the instant stored under
+    ``changed_key`` (read in the same round trip). ``gated=False`` is for a ``fetch`` made of
+    reads that each pass the breaker and cool-down themselves (an aggregate such as totals):
+    the outer one must not take the breaker's single probe from them.
     """
-    entry = resilience.safe_get(key)
+    if changed_key is None:
+        entry, changed_at = resilience.safe_get(key), None
+    else:
+        found = resilience.safe_get_many([key, changed_key])
+        entry, changed_at = found.get(key), found.get(changed_key)
     if not isinstance(entry, Entry):
         entry = None
-    outdated = entry is not None and changed_at is not None and entry.fetched_at <= changed_at
+    outdated = (
+        entry is not None and isinstance(changed_at, datetime) and entry.fetched_at <= changed_at
+    )
     if entry is not None and not fresh and not outdated and time.time() < entry.fresh_until:
         return entry.data
     lock = f"{key}:refresh"
@@ -210,23 +220,32 @@ def read_through(
         if waited is not None:
             return waited.data
     try:
-        return _refresh(key, fetch, fresh_seconds, stale=entry)
+        return _refresh(key, fetch, fresh_seconds, stale=entry, gated=gated)
     finally:
         if resilience.safe_get(lock) == token:
             resilience.safe_delete(lock)
 
 
-def _refresh(key: str, fetch: Callable[[], T], fresh_seconds: Callable[[T], float], *, stale):
+def _refresh(
+    key: str,
+    fetch: Callable[[], T],
+    fresh_seconds: Callable[[T], float],
+    *,
+    stale,
+    gated: bool = True,
+):
     try:
-        permit = resilience.admit()
+        permit = resilience.admit() if gated else None
     except TruedyError as error:
         return _stale_or_raise(stale, error)
     try:
         data = fetch()
     except TruedyError as error:
-        resilience.failed(permit, error)
+        if permit is not None:
+            resilience.failed(permit, error)
         return _stale_or_raise(stale, error)
-    resilience.succeeded(permit)
+    if permit is not None:
+        resilience.succeeded(permit)
     lifetime = max(0.0, float(fresh_seconds(data)))
     if lifetime > 0:
         entry = Entry(data, timezone.now(), time.time() + lifetime)

@@ -11,9 +11,8 @@ newest calls, and the page says so.
 """
 
 import dataclasses
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import closing
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,10 +21,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
-from calls import archive, backend, paging, resilience, services
-from calls.errors import TruedyError
+from calls import archive, backend, paging, services
 from calls.models import SyncCursor
 from calls.records import Call, CallPage
 from calls.search import lists_from_archive, matching_archived_calls
@@ -69,7 +66,14 @@ def call_totals(filters: Mapping[str, Any], *, zone: ZoneInfo) -> Totals:
     if reads_archive(filters, now):
         return archive_totals(filters, zone=zone, today=today)
     api_filters = {name: value for name, value in filters.items() if name != "q"}
-    return _cached(api_filters, zone, lambda: truedy_totals(api_filters, zone=zone, today=today))
+    # Cached like a list page, stale-if-error, one computation per key at a time (R5, R6); each
+    # page it reads passes the breaker and the cool-down on its own.
+    return services.read_through(
+        services.totals_key(api_filters, zone.key),
+        lambda: truedy_totals(api_filters, zone=zone, today=today),
+        lambda totals: settings.CACHE_TTL_CALL_LIST,
+        gated=False,
+    )
 
 
 def reads_archive(filters: Mapping[str, Any], now: datetime) -> bool:
@@ -132,7 +136,7 @@ def truedy_totals(filters: Mapping[str, Any], *, zone: ZoneInfo, today: date) ->
     listed: list[int] = []
 
     def fetch_page(**params: Any) -> CallPage:
-        page = services.list_calls(**params)
+        page = services.read_list_page_once(**params)  # a pinned read: never asked again
         listed.append(page.total)
         return page
 
@@ -205,26 +209,3 @@ def day_series(
         (day, counts.get(day, 0))
         for day in (first + timedelta(days=n) for n in range((last - first).days + 1))
     )
-
-
-# --- the cache (stale-if-error, as services.read_through does for single reads) -------------
-
-
-def _cached(filters: Mapping[str, Any], zone: ZoneInfo, compute: Callable[[], Totals]) -> Totals:
-    key = services.totals_key(dict(filters), zone.key)
-    entry = resilience.safe_get(key)
-    if not isinstance(entry, services.Entry):
-        entry = None
-    if entry is not None and time.time() < entry.fresh_until:
-        return entry.data
-    try:
-        totals = compute()
-    except TruedyError as error:
-        if entry is None or not isinstance(error, services.STALE_OK_ERRORS):
-            raise
-        resilience.note_stale(entry.fetched_at, error)
-        return entry.data
-    lifetime = settings.CACHE_TTL_CALL_LIST
-    fresh = services.Entry(totals, timezone.now(), time.time() + lifetime)
-    resilience.safe_set(key, fresh, lifetime + settings.CACHE_STALE_WINDOW)
-    return totals

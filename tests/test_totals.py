@@ -115,6 +115,45 @@ def test_totals_are_cached_so_truedy_is_paged_once(staff_client, frozen_simulato
     assert again.context_data["totals"] == first.context_data["totals"]
 
 
+def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator):
+    """One computation per key at a time (R6): the others wait for its answer. On a running
+    clock, as in production: each reader's pages are pinned to its own instant, so only the
+    totals' own key can bring them together."""
+    import threading
+
+    filters = {"status": "failed", "created_after": None, "created_before": None}
+    totals.call_totals(filters, zone=BERLIN)
+    alone = len(upstream_paths(simulator))
+    cache.clear()
+    simulator.reset_requests()
+    simulator.switches.latency_seconds = 0.1
+    barrier = threading.Barrier(5)
+    results = []
+
+    def read():
+        barrier.wait()
+        results.append(totals.call_totals(filters, zone=BERLIN))
+
+    workers = [threading.Thread(target=read) for _ in range(5)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        simulator.switches.latency_seconds = 0.0
+    assert len(results) == 5 and len(set(results)) == 1
+    # One computation's pages (one more if a new call just crossed a page boundary).
+    assert len(upstream_paths(simulator)) <= alone + 1
+
+
+def test_totals_leave_no_list_pages_in_the_cache(frozen_simulator):
+    """Their pinned pages are never asked for again: only the totals themselves are kept."""
+    totals.call_totals({"status": "failed"}, zone=BERLIN)
+    kept = [key for key in cache._cache if f"{services.CACHE_PREFIX}:calls:" in key]
+    assert kept == []
+
+
 def test_a_set_larger_than_the_cap_keeps_its_exact_count_and_says_so(
     staff_client, frozen_simulator, monkeypatch
 ):

@@ -27,7 +27,7 @@ from django.utils import timezone
 from calls import backend, services
 from calls.errors import TruedyError
 from calls.models import ArchivedCall
-from calls.records import Call, Turn
+from calls.records import Call, Turn, transcript_as_text
 from calls.simulator.audio import RangeNotSatisfiable, parse_range
 
 logger = logging.getLogger("calls.archive")
@@ -73,13 +73,8 @@ _COMPARED_FIELDS = (
     "search_text",
     "has_recording",
 )
-_TEXT_FIELDS = {
-    "agent_id": "agent_id",
-    "direction": "direction",
-    "to_number": "to_number",
-    "from_number": "from_number",
-    "outcome": "outcome",
-}
+# Text fields: an absent value is stored as "" (the columns are not nullable).
+_TEXT_FIELDS = ("agent_id", "direction", "to_number", "from_number", "outcome")
 
 
 def status_rank(status: str) -> int:
@@ -168,8 +163,8 @@ def _apply(archived: ArchivedCall, call: Call, *, replace: bool) -> bool:
     if replace:
         for name in _PLAIN_FIELDS:
             setattr(archived, name, getattr(call, name))
-        for model_name, call_name in _TEXT_FIELDS.items():
-            setattr(archived, model_name, getattr(call, call_name) or "")
+        for name in _TEXT_FIELDS:
+            setattr(archived, name, getattr(call, name) or "")
         archived.duration_seconds = call.duration_seconds
         archived.cost_cents = call.cost_cents
         archived.metadata = dict(call.metadata)
@@ -194,8 +189,6 @@ def _snapshot(archived: ArchivedCall) -> tuple[Any, ...]:
 
 def search_text(call: Call) -> str:
     """What the list's ``q`` search looks in: the transcript as text, then the summary."""
-    from calls.views import transcript_as_text  # the one plain-text form (views imports us)
-
     parts = [transcript_as_text(call)] if call.transcript else []
     if call.summary:
         parts.append(call.summary)

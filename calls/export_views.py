@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from calls import audit, backend, export, services, views
+from calls import audit, backend, export, views
 from calls.archive import to_record
 from calls.client import format_timestamp
 from calls.errors import TruedyError
@@ -35,7 +35,7 @@ def calls_export_csv(request: HttpRequest) -> HttpResponse:
         calls = _archived_calls(filters | {"q": form.search})
     else:
         calls = iter_matching_calls(filters)
-    names = _agent_names()
+    names = views.agent_names_if_possible()
     try:
         # The first page is read before the answer starts: if Truedy fails now, the usual
         # error page can still say so with the right status.
@@ -54,14 +54,6 @@ def calls_export_csv(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = views.NO_STORE
     audit.record(request, "export_csv", detail=form.query(page=None, per_page=None), status=200)
     return response
-
-
-def _agent_names() -> dict[str, str]:
-    """Names for the agent ids; without Truedy, what the cache holds (the ids still say who)."""
-    try:
-        return services.agent_names()
-    except TruedyError:
-        return services.agent_names(cached_only=True)
 
 
 def _archived_calls(filters: dict) -> Iterator[Call]:
@@ -90,7 +82,7 @@ def call_transcript_json(request: HttpRequest, call_id: str) -> HttpResponse:
     if isinstance(call, HttpResponse):
         return call
     response = JsonResponse(
-        transcript_document(call, _agent_names()),
+        transcript_document(call, views.agent_names_if_possible()),
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = f'attachment; filename="call-{call.id}-transcript.json"'

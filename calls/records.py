@@ -22,6 +22,7 @@ STATUSES = ("queued", "ringing", "in-progress", "ended", "failed", "cancelled")
 DIRECTIONS = ("outbound", "inbound", "webrtc")
 KNOWN_OUTCOMES = ("interested", "not-interested", "voicemail", "no-answer", "callback-requested")
 SPEAKERS = ("agent", "contact")
+SPEAKER_LABELS = {"agent": "Agent", "contact": "Contact"}
 
 # Status spellings seen in other Truedy doc pages, mapped to the Call Management guide's values.
 STATUS_ALIASES = {"in_progress": "in-progress", "completed": "ended", "created": "queued"}
@@ -82,6 +83,15 @@ class Call:
 def _rebuild_call(*values: Any) -> Call:
     *head, metadata = values
     return Call(*head, metadata=MappingProxyType(metadata))
+
+
+def transcript_as_text(call: Call) -> str:
+    """Truedy's plain-text form of a transcript: one ``Agent: …`` / ``Contact: …`` line a turn."""
+    lines = [
+        f"{SPEAKER_LABELS.get(turn.speaker, turn.speaker)}: {turn.text}"
+        for turn in call.transcript or ()
+    ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from calls.filters import (
 )
 from calls.models import ArchivedCall
 from calls.moments import parse_moment
-from calls.records import Call, CallPage
+from calls.records import Call, CallPage, transcript_as_text
 from calls.resilience import CircuitOpen, trouble
 from calls.transcript_timing import TranscriptTiming, time_transcript
 
@@ -61,7 +61,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     matches = {}
     try:
         if from_archive:
-            names = _agent_names_if_possible()
+            names = agent_names_if_possible()
             page, matches = _archive_page(form)
         else:
             names = services.agent_names()
@@ -125,10 +125,7 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
             return upstream_error(request, error)
         else:
             call, waiting = row, _waiting(error)
-    try:
-        names = services.agent_names()
-    except TruedyError:
-        names = services.agent_names(cached_only=True)
+    names = agent_names_if_possible()
     now = backend.now()
     timing = _timing(call)
     if moment is not None and call.duration_seconds:
@@ -314,12 +311,6 @@ def call_not_found(request: HttpRequest, back_query: str) -> HttpResponse:
     return _render(request, "calls/call_not_found.html", context, status=404, fragment="problem")
 
 
-def transcript_as_text(call: Call) -> str:
-    labels = {"agent": "Agent", "contact": "Contact"}
-    lines = [f"{labels.get(turn.speaker, turn.speaker)}: {turn.text}" for turn in call.transcript]
-    return "\n".join(lines) + "\n" if lines else ""
-
-
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -371,6 +362,7 @@ def _list_context(request: HttpRequest, form: CallFilterForm, names: dict[str, s
     chosen_agent = form.data.get("agent_id", "") if form.is_bound else ""
     if chosen_agent and chosen_agent not in names:
         agent_choices.append((chosen_agent, chosen_agent))  # a deleted agent: its raw id
+    fragment = _requested_partial(request, PARTIALS["calls/call_list.html"]) is not None
     return {
         "form": form,
         "agent_names": names,
@@ -378,11 +370,12 @@ def _list_context(request: HttpRequest, form: CallFilterForm, names: dict[str, s
         "zone_name": zone.key,
         "per_page_choices": PER_PAGE_CHOICES,
         "search_max_length": MAX_SEARCH_LENGTH,
-        "saved_views": saved_views.views_of(request.user),
+        # The menu sits outside the results: a swap of them does not show it.
+        "saved_views": [] if fragment else saved_views.views_of(request.user),
         # An invalid query is kept as typed: saving it is refused with the reasons.
         "save_query": form.query(page=None) if form.is_valid() else request.GET.urlencode(),
         # An htmx swap of the results also updates what "Save view" saves (out of band).
-        "fragment": _requested_partial(request, PARTIALS["calls/call_list.html"]) is not None,
+        "fragment": fragment,
         "per_page": form.per_page,  # (in templates `form.per_page` is the bound field)
         "page_number": form.page,
         "row_query": form.query() if form.is_valid() else "",
@@ -554,8 +547,9 @@ def _archive_page(form: CallFilterForm) -> tuple[CallPage, dict[str, search.Matc
     return page, {call_id: line for call_id, line in lines.items() if line is not None}
 
 
-def _agent_names_if_possible() -> dict[str, str]:
-    """Agent names for a page that does not need Truedy otherwise: cached ones if it fails."""
+def agent_names_if_possible() -> dict[str, str]:
+    """Agent names where the page can do without them: the cached ones if Truedy fails (the ids
+    still say who)."""
     try:
         return services.agent_names()
     except TruedyError:

@@ -122,3 +122,18 @@ def test_an_htmx_filter_change_updates_what_save_saves(staff_client, frozen_simu
 
 def test_get_is_not_allowed(staff_client):
     assert staff_client.get(SAVE).status_code == 405
+
+
+def test_a_swap_of_the_results_does_not_load_the_menu(staff_client, staff_user, frozen_simulator):
+    """The menu sits outside the results: an htmx filter change has no use for the views."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    SavedView.objects.create(user=staff_user, name="Mine", query="status=ended")
+    with CaptureQueriesContext(connection) as swap:
+        staff_client.get("/calls/?status=failed", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    with CaptureQueriesContext(connection) as page:
+        staff_client.get("/calls/?status=failed")
+    savedview = SavedView._meta.db_table
+    assert not [q for q in swap.captured_queries if savedview in q["sql"]]
+    assert [q for q in page.captured_queries if savedview in q["sql"]]

@@ -11,12 +11,12 @@ from django.utils.html import conditional_escape, escape, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 
+from calls.records import SPEAKER_LABELS
 from calls.timezones import zone_names
 from calls.transcript_timing import TranscriptTiming
 
 register = template.Library()
 
-SPEAKER_LABELS = {"agent": "Agent", "contact": "Contact"}
 # Labels whose plain capitalisation reads wrong.
 LABELS = {"webrtc": "WebRTC", "in-progress": "In progress"}
 

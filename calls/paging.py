@@ -34,8 +34,8 @@ from django.conf import settings
 
 from calls import backend, services
 from calls.client import deadline, time_left
-from calls.errors import RateLimited
 from calls.records import Call, CallPage
+from calls.resilience import waiting_out_short_limits
 
 logger = logging.getLogger("calls.paging")
 
@@ -115,19 +115,23 @@ def _fetch_with_budget(
     sleep: Callable[[float], None],
 ) -> CallPage:
     """One page, with a deadline of its own, waiting out a short rate limit a few times."""
-    for attempt in range(MAX_RATE_LIMIT_WAITS + 1):
+
+    def attempt() -> CallPage:
         left = time_left()  # the request's deadline, when called inside one
         seconds = settings.TRUEDY_PAGE_DEADLINE if left is None else max(0.0, left)
-        try:
-            with deadline(min(seconds, settings.TRUEDY_PAGE_DEADLINE)):
-                return fetch(**filters, limit=limit, offset=offset)
-        except RateLimited as error:
-            wait = error.retry_after
-            if attempt == MAX_RATE_LIMIT_WAITS or wait is None or wait > MAX_RATE_LIMIT_WAIT:
-                raise
-            logger.warning("Paging calls: rate-limited at offset %d, waiting %.1f s", offset, wait)
-            sleep(wait)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+        with deadline(min(seconds, settings.TRUEDY_PAGE_DEADLINE)):
+            return fetch(**filters, limit=limit, offset=offset)
+
+    def note(wait: float) -> None:
+        logger.warning("Paging calls: rate-limited at offset %d, waiting %.1f s", offset, wait)
+
+    return waiting_out_short_limits(
+        attempt,
+        longest=MAX_RATE_LIMIT_WAIT,
+        waits=MAX_RATE_LIMIT_WAITS,
+        sleep=sleep,
+        on_wait=note,
+    )
 
 
 class _RecentIds:

@@ -13,12 +13,12 @@ All of it lives in the Django cache, so with Redis every process agrees.
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,6 +32,8 @@ from calls.errors import (
     UpstreamUnavailable,
 )
 from calls.server_timing import timed
+
+T = TypeVar("T")
 
 logger = logging.getLogger("calls.upstream")
 
@@ -246,3 +248,27 @@ def trouble(error: TruedyError) -> str:
     if isinstance(error, MalformedResponse):
         return "Truedy's answer could not be read"
     return "Truedy is unreachable"
+
+
+def waiting_out_short_limits(
+    request: Callable[[], T],
+    *,
+    longest: float,
+    waits: int,
+    sleep: Callable[[float], None] | None = None,
+    on_wait: Callable[[float], None] | None = None,
+) -> T:
+    """``request()``, made again after a rate limit (Truedy's, or our shared cool-down) of at
+    most ``longest`` seconds, at most ``waits`` times: for long reads (an export, the sync)
+    that can afford to wait where a page cannot. A longer limit, or one more, is raised."""
+    for attempt in range(waits + 1):
+        try:
+            return request()
+        except RateLimited as error:
+            wait = error.retry_after
+            if attempt == waits or wait is None or wait > longest:
+                raise
+            if on_wait is not None:
+                on_wait(wait)
+            (sleep or time.sleep)(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -118,16 +118,17 @@ LIST_DEFAULTS: dict[str, Any] = {
 }
 
 
+def read_once(fetch: Callable[[], T]) -> T:
+    """``fetch()`` for a one-off read (an export, totals, the sync): through the breaker and
+    the shared cool-down like every fetch, but never stored, since nobody asks for it again
+    (a 100,000-call export would otherwise push everyone's pages out of the cache)."""
+    return _refresh("", fetch, lambda data: 0, stale=None)
+
+
 def read_list_page_once(**params: Any) -> CallPage:
-    """A list page for a one-off read (an export, totals): through the breaker and the shared
-    cool-down like every fetch, but never stored: a pinned read's keys are not asked for again,
-    and a 100,000-call export would otherwise push everyone's pages out of the cache."""
+    """A list page read once (see ``read_once``): a pinned read's pages are never asked again."""
     params = LIST_DEFAULTS | params
-
-    def fetch() -> CallPage:
-        return backend.get_client().list_calls(**params)
-
-    return _refresh("", fetch, lambda page: 0, stale=None)
+    return read_once(lambda: backend.get_client().list_calls(**params))
 
 
 def _list_key(params: dict[str, Any]) -> str:

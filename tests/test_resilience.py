@@ -392,3 +392,31 @@ def test_the_redis_backend_keeps_one_client_per_pool(redis_cache):
     assert client.get_client() is client.get_client(write=True)
     redis_cache.set("shared-client", {"n": 1})
     assert redis_cache.get("shared-client") == {"n": 1}
+
+
+def test_long_reads_wait_out_short_rate_limits_only():
+    from calls.resilience import waiting_out_short_limits
+
+    answers = [RateLimited("slow", retry_after=2), RateLimited("slow", retry_after=1), "page"]
+    pauses = []
+
+    def request():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert waiting_out_short_limits(request, longest=5, waits=3, sleep=pauses.append) == "page"
+    assert pauses == [2, 1]
+    too_long = RateLimited("slow", retry_after=6)
+    with pytest.raises(RateLimited):
+        waiting_out_short_limits(lambda: (_ for _ in ()).throw(too_long), longest=5, waits=3)
+    again = []
+    with pytest.raises(RateLimited):
+        waiting_out_short_limits(
+            lambda: (_ for _ in ()).throw(RateLimited("slow", retry_after=1)),
+            longest=5,
+            waits=2,
+            sleep=again.append,
+        )
+    assert again == [1, 1], "two waits, then the third limit is raised"

@@ -1,6 +1,7 @@
 """``manage.py sync_calls`` against the frozen simulator: complete, idempotent, resumable."""
 
 import dataclasses
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -289,3 +290,18 @@ def test_since_parsing():
     assert sync_calls.parse_since("7d", now) == now - timedelta(days=7)
     assert sync_calls.parse_since("2026-11-01", now).isoformat() == "2026-11-01T00:00:00+00:00"
     assert sync_calls.parse_since("2026-11-01T09:30:00+01:00", now).hour == 8
+
+
+@pytest.mark.django_db
+def test_the_sync_keeps_the_dashboards_shared_cool_down(frozen_simulator, media):
+    """The sync spends the same Truedy budget as the users: while the dashboard is cooling
+    down after a long Retry-After it asks Truedy nothing, and says so (exit 1)."""
+    from calls import resilience
+
+    resilience.safe_set(resilience.COOLDOWN_KEY, time.time() + 600, 600)
+    frozen_simulator.reset_requests()
+    with pytest.raises(CommandError) as failure:
+        sync()
+    assert failure.value.returncode == 1
+    assert "rate" in str(failure.value).lower()
+    assert list_requests(frozen_simulator) == []

@@ -7,7 +7,6 @@ Safe from cron every few minutes: a second run while one is going does nothing, 
 stores nothing that the archive already holds.
 """
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,9 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from calls import archive, backend, services
+from calls import archive, backend, resilience, services
 from calls.client import PAGE_LIMIT_MAX
-from calls.errors import MalformedResponse, NotFound, RateLimited, TruedyError
+from calls.errors import MalformedResponse, NotFound, TruedyError
 from calls.models import ArchivedCall, SyncCursor
 from calls.records import Call, parse_timestamp
 from calls.resilience import trouble
@@ -298,18 +297,15 @@ class Sync:
             self.recordings += 1
 
     def _upstream(self, request: Callable[[], T]) -> T:
-        """``request()``, waiting out short rate limits (Truedy's budget is shared with the
-        dashboard's users); anything else is for the caller."""
-        for _ in range(MAX_RATE_LIMIT_WAITS):
-            try:
-                return request()
-            except RateLimited as error:
-                wait = error.retry_after
-                if wait is None or wait > MAX_RATE_LIMIT_WAIT:
-                    raise
-                self.out.write(f"Truedy is rate-limiting: waiting {wait:.0f} s.")
-                time.sleep(wait)
-        return request()
+        """``request()`` through the dashboard's breaker and shared cool-down (the sync spends
+        the same Truedy budget as the users), waiting out short rate limits; anything else is
+        for the caller."""
+        return resilience.waiting_out_short_limits(
+            lambda: services.read_once(request),
+            longest=MAX_RATE_LIMIT_WAIT,
+            waits=MAX_RATE_LIMIT_WAITS,
+            on_wait=lambda wait: self.out.write(f"Truedy is rate-limiting: waiting {wait:.0f} s."),
+        )
 
     def _move_synced_from_to_cutoff(self) -> None:
         cutoff = archive.retention_cutoff(self.now)

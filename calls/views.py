@@ -75,8 +75,6 @@ def call_list(request: HttpRequest) -> HttpResponse:
         searched=bool(form.search),
         call_rows=[(call, matches.get(call.id)) for call in page.calls],
         totals_query=form.query(page=None, per_page=None),
-    )
-    context.update(
         calls=page.calls,
         total=page.total,
         first_row=page.offset + 1,

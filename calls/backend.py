@@ -7,7 +7,6 @@ import threading
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 
 from calls.client import TruedyClient
 from calls.simulator import DEFAULT_API_KEY, Simulator
@@ -37,14 +36,15 @@ def get_simulator() -> Simulator:
 
 
 def now() -> datetime:
-    """The upstream's "now": the simulator's clock when it is the backend, else real time.
+    """The upstream's "now": the simulator's clock when it is the backend, else Truedy's clock
+    as its answers show it (ours, corrected by the skew they revealed).
 
     Whether a transcript is still processing or a recording link has expired is judged against
     the timestamps Truedy sends, so it must be judged on the same clock.
     """
     if uses_simulator():
         return get_simulator().clock.now()
-    return timezone.now()
+    return get_client().upstream_now()
 
 
 def get_client() -> TruedyClient:

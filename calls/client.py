@@ -93,6 +93,17 @@ RECORDING_HEADERS = (
     "last-modified",
 )
 
+# A wait Truedy asks for (Retry-After, or a 429's reset_at) is honoured within these bounds. A
+# rate limit whose reset has already passed by Truedy's clock still means "not this instant",
+# and one hours away (a daily quota, or a clock gone wrong) is looked at again after a while
+# rather than leaving every page waiting for hours.
+RATE_LIMIT_WAIT_MIN = 1.0
+WAIT_MAX = 300.0
+# Truedy's clock is read from its answers (meta.ts, else the Date header). A reading further
+# than this from ours is a broken header, not a clock: it is ignored.
+MAX_CLOCK_SKEW = 24 * 3600.0
+SKEW_WORTH_LOGGING = 60.0
+
 _MAX_MESSAGE = 200  # upstream error messages are truncated for logs and exceptions
 _MAX_ERROR_BODY = 16 * 1024  # read at most this much of a streamed error body
 
@@ -158,6 +169,7 @@ class TruedyClient:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
+        self._skew = 0.0  # seconds Truedy's clock is ahead of ours, as its last answer showed
         headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if api_key:  # no key at all: send nothing and let Truedy answer 401
             headers["Authorization"] = f"Bearer {api_key}"
@@ -203,6 +215,14 @@ class TruedyClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def upstream_now(self) -> datetime:
+        """Truedy's clock: ours plus the skew its latest answer showed (ours before any answer).
+
+        Whether a signed link has expired or a transcript is still processing is judged on it,
+        as Truedy judges them, so a dashboard clock minutes off hides no playable recording.
+        """
+        return datetime.fromtimestamp(self._clock() + self._skew, UTC)
 
     # --- API methods ---------------------------------------------------------------------------
 
@@ -334,6 +354,7 @@ class TruedyClient:
         try:
             body = response.json()
             request_id = _request_id(body, response)
+            self._read_upstream_clock(body, response)
             return parse(body)
         except MalformedResponse as exc:
             error = MalformedResponse(
@@ -373,7 +394,10 @@ class TruedyClient:
 
             if response.is_success:
                 return response
-            error = _error_from_response(response, now=self._clock())
+            body = _json_or_none(response.content)
+            error = _error_from_response(
+                response, body, now=self._read_upstream_clock(body, response)
+            )
             self._log_failure("GET", where, response.status_code, error, attempt)
             if response.status_code not in RETRY_STATUSES or last:
                 raise error
@@ -400,6 +424,22 @@ class TruedyClient:
             write=min(configured.write or left, left),
             pool=min(configured.pool or left, left),
         )
+
+    def _read_upstream_clock(self, body: Any, response: httpx.Response) -> float:
+        """When Truedy answered, by its own clock (Unix seconds), remembered as the skew from
+        ours; our clock plus the last skew seen when the answer does not say."""
+        received = self._clock()
+        answered = _answered_at(body, response)
+        if answered is None:
+            return received + self._skew
+        skew = answered - received
+        if abs(skew) > MAX_CLOCK_SKEW:
+            logger.warning("Truedy's answer gives a time %.0f s from ours: ignored", skew)
+            return received + self._skew
+        if abs(skew) > SKEW_WORTH_LOGGING >= abs(self._skew):
+            logger.warning("Truedy's clock is %+.0f s from ours; its times are judged on it", skew)
+        self._skew = skew
+        return answered
 
     @staticmethod
     def _fits(pause: float) -> bool:
@@ -575,13 +615,39 @@ def _parse_reset_at(value: Any, now: float) -> float | None:
     return None if when is None else max(0.0, when.timestamp() - now)
 
 
-def _error_from_response(response: httpx.Response, *, now: float) -> TruedyError:
-    """Map a non-2xx response and its error envelope to a ``TruedyError``."""
-    status = response.status_code
+def _answered_at(body: Any, response: httpx.Response) -> float | None:
+    """The moment Truedy answered, by its clock: ``meta.ts`` (the API reference's envelope,
+    to the microsecond), else the ``Date`` header every HTTP server sends (to the second)."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    stamp = meta.get("ts") if isinstance(meta, dict) else None
+    if isinstance(stamp, str):
+        try:
+            when = parse_timestamp(stamp)
+        except MalformedResponse:
+            when = None
+        if when is not None:
+            return when.timestamp()
+    header = response.headers.get("date")
+    if not header:
+        return None
     try:
-        body = response.json()
-    except (ValueError, RecursionError):  # non-JSON error bodies still map by status
-        body = None
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _bounded_wait(seconds: float, *, status: int) -> float:
+    """A wait Truedy asked for, never longer than WAIT_MAX, and for a rate limit never shorter
+    than RATE_LIMIT_WAIT_MIN."""
+    floor = RATE_LIMIT_WAIT_MIN if status == 429 else 0.0
+    return min(max(seconds, floor), WAIT_MAX)
+
+
+def _error_from_response(response: httpx.Response, body: Any, *, now: float) -> TruedyError:
+    """Map a non-2xx response and its error envelope (``body``, None if not JSON) to a
+    ``TruedyError``; ``now`` is Truedy's clock at the answer, for its reset times."""
+    status = response.status_code
     envelope = body.get("error") if isinstance(body, dict) else None
     envelope = envelope if isinstance(envelope, dict) else {}
     details = envelope.get("details")
@@ -598,6 +664,8 @@ def _error_from_response(response: httpx.Response, *, now: float) -> TruedyError
     retry_after = _parse_retry_after(response.headers.get("retry-after"), now)
     if retry_after is None and status == 429:
         retry_after = _parse_reset_at(details.get("reset_at"), now)
+    if retry_after is not None:
+        retry_after = _bounded_wait(retry_after, status=status)
 
     common: dict[str, Any] = {
         "request_id": _request_id(body, response),

@@ -1,8 +1,13 @@
+import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 
@@ -87,6 +92,25 @@ def staff_client(client, staff_user):
 FROZEN_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _wall_clock_at_frozen_now(request):
+    """A test of the frozen simulator runs with the whole process's wall clock moved to
+    FROZEN_NOW too, ticking from there, so nothing compares FROZEN_NOW with the real date.
+
+    The dashboard's own readings (links judged in real-key mode, rate-limit resets, cache,
+    session and lockout lifetimes, audit times) then start where the simulator's do, on whatever
+    date the suite runs. time-machine moves every wall-clock reading of the process, threads
+    included (the live server, a simulator served over HTTP); monotonic clocks and timed waits
+    are untouched. Autouse, so it is in place before any other fixture (a signed-in client's
+    session) reads the clock.
+    """
+    if "frozen_simulator" not in request.fixturenames:
+        yield
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True):
+        yield
+
+
 @pytest.fixture
 def frozen_simulator(monkeypatch):
     """A fresh embedded simulator whose clock stands still at FROZEN_NOW (tests move it).
@@ -101,6 +125,24 @@ def frozen_simulator(monkeypatch):
     client = backend._client
     if client is not None:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """A STATIC_ROOT filled by production's `collectstatic` (the admin's files left out), for
+    tests that start the dashboard with DEBUG off in a process of its own: without one it
+    refuses to start (calls/checks.py)."""
+    root = tmp_path_factory.mktemp("collected-static")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--ignore", "admin", "-v0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DEBUG": "false", "SECRET_KEY": "k" * 50, "STATIC_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return root
 
 
 def upstream_paths(sim: Simulator) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calls import client as client_module
 from calls.client import CALL_ID_PATTERN, RecordingStream, TruedyClient, is_valid_call_id
 from calls.errors import (
     Forbidden,
@@ -499,6 +500,84 @@ def test_429_with_far_reset_at_raises_with_retry_after() -> None:
     assert sleeps == []
 
 
+def _rate_limited_at(truedy_now: datetime, reset_in: timedelta, *, how: str) -> httpx.Response:
+    """A 429 with only ``reset_at``, from a Truedy whose clock reads ``truedy_now``, saying so
+    in ``meta.ts`` or in the ``Date`` header."""
+    reset_at = (truedy_now + reset_in).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = error_body("rate_limit_exceeded", details={"reset_at": reset_at})
+    if how == "meta.ts":
+        body["meta"]["ts"] = truedy_now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return status(429, body)
+    return status(429, body, headers={"Date": format_datetime(truedy_now, usegmt=True)})
+
+
+@pytest.mark.parametrize("how", ["meta.ts", "Date"])
+@pytest.mark.parametrize("skew", [timedelta(minutes=-7), timedelta(minutes=7)], ids=str)
+def test_reset_at_is_judged_on_truedys_clock_not_ours(how, skew) -> None:
+    upstream = Upstream(_rate_limited_at(NOW + skew, timedelta(seconds=40), how=how))
+    client, _ = make_client(upstream)
+    with pytest.raises(RateLimited) as excinfo:
+        client.list_calls()
+    assert excinfo.value.retry_after == 40.0
+    assert upstream.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("reset_in", "wait"),
+    [
+        (timedelta(minutes=-30), client_module.RATE_LIMIT_WAIT_MIN),
+        (timedelta(0), client_module.RATE_LIMIT_WAIT_MIN),
+        (timedelta(hours=6), client_module.WAIT_MAX),
+        (timedelta(days=400), client_module.WAIT_MAX),
+    ],
+    ids=["passed", "now", "hours", "a year"],
+)
+def test_a_reset_in_the_past_or_far_ahead_gives_a_bounded_wait(reset_in, wait) -> None:
+    upstream = Upstream(_rate_limited_at(NOW, reset_in, how="Date"), ok_page())
+    client, sleeps = make_client(upstream, max_retry_wait=0.5)
+    with pytest.raises(RateLimited) as excinfo:
+        client.list_calls()
+    assert excinfo.value.retry_after == wait
+    assert sleeps == []  # even the shortest wait is longer than this client may sleep
+
+
+def test_a_long_retry_after_is_bounded_too() -> None:
+    upstream = Upstream(status(503, headers={"Retry-After": str(24 * 3600)}))
+    client, _ = make_client(upstream)
+    with pytest.raises(UpstreamUnavailable) as excinfo:
+        client.list_calls()
+    assert excinfo.value.retry_after == client_module.WAIT_MAX
+
+
+@pytest.mark.parametrize("skew", [timedelta(minutes=-5), timedelta(0), timedelta(minutes=5)])
+def test_upstream_now_is_our_clock_corrected_by_the_skew_truedy_showed(skew) -> None:
+    answer = httpx.Response(
+        200, json=call_page_body(), headers={"Date": format_datetime(NOW + skew, usegmt=True)}
+    )
+    client, _ = make_client(Upstream(answer))
+    assert client.upstream_now() == NOW  # nothing seen yet: our clock
+    client.list_calls()
+    assert client.upstream_now() == NOW + skew
+
+
+def test_meta_ts_is_preferred_to_the_date_header_and_a_wild_reading_is_ignored() -> None:
+    truedy_now = NOW + timedelta(seconds=90, microseconds=500)
+    body = call_page_body()
+    body["meta"]["ts"] = truedy_now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    dated = {"Date": format_datetime(NOW + timedelta(seconds=89), usegmt=True)}
+    wild = {"Date": format_datetime(NOW + timedelta(days=3), usegmt=True)}
+    client, _ = make_client(
+        Upstream(
+            httpx.Response(200, json=body, headers=dated),
+            httpx.Response(200, json=call_page_body(), headers=wild),
+        )
+    )
+    client.list_calls()
+    assert abs(client.upstream_now() - truedy_now) < timedelta(milliseconds=1)
+    client.list_calls()  # a Date three days off is a broken header, not Truedy's clock
+    assert abs(client.upstream_now() - truedy_now) < timedelta(milliseconds=1)
+
+
 def test_http_date_retry_after() -> None:
     when = format_datetime(NOW + timedelta(seconds=2), usegmt=True)
     upstream = Upstream(status(503, headers={"Retry-After": when}), ok_page())
@@ -509,10 +588,18 @@ def test_http_date_retry_after() -> None:
 
 def test_http_date_retry_after_in_the_past_means_no_wait() -> None:
     when = format_datetime(NOW - timedelta(hours=1), usegmt=True)
-    upstream = Upstream(status(429, headers={"Retry-After": when}), ok_page())
+    upstream = Upstream(status(503, headers={"Retry-After": when}), ok_page())
     client, sleeps = make_client(upstream)
     client.list_calls()
     assert sleeps == [0.0]
+
+
+def test_a_rate_limit_whose_reset_has_passed_still_waits_a_moment() -> None:
+    when = format_datetime(NOW - timedelta(hours=1), usegmt=True)
+    upstream = Upstream(status(429, headers={"Retry-After": when}), ok_page())
+    client, sleeps = make_client(upstream)
+    client.list_calls()
+    assert sleeps == [client_module.RATE_LIMIT_WAIT_MIN]
 
 
 def test_503_with_long_retry_after_raises_unavailable_at_once() -> None:

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 import types
+import uuid
 
 import httpx
 import pytest
@@ -258,7 +259,7 @@ def redis_cache():
         "default": {
             "BACKEND": "calls.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"test-resilience-{time.time_ns()}",
+            "KEY_PREFIX": f"test-resilience-{uuid.uuid4().hex}",
         }
     }
     # A key prefix of its own, never FLUSHDB: other processes may share this Redis database.

@@ -146,6 +146,12 @@ class Simulator:
     # ------------------------------------------------------------------ dispatch
 
     def _respond(self, request: SimRequest, on_timeout: Callable[[], None]) -> SimResponse:
+        response = self._dispatch(request, on_timeout)
+        # Like any HTTP server, on its own clock: clients read Truedy's time from it.
+        response.headers.append(("Date", http_date(self.clock.now_us() // US)))
+        return response
+
+    def _dispatch(self, request: SimRequest, on_timeout: Callable[[], None]) -> SimResponse:
         with self._requests_lock:
             self._requests.append(
                 RecordedRequest(request.method, request.path, request.query, request.headers)

@@ -159,8 +159,15 @@ def production(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_deployment_checklist_passes_with_production_settings():
-    result = production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+def test_the_deployment_checklist_passes_with_production_settings(collected_static):
+    result = production(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        STATIC_ROOT=str(collected_static),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

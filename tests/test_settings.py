@@ -10,10 +10,11 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def run_check(**env: str) -> subprocess.CompletedProcess[str]:
+def run_check(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py check` (or another command) in a process of its own, with ``env`` set."""
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, *(command or ("manage.py", "check"))],
         cwd=PROJECT,
         env={**clean, **env},
         capture_output=True,
@@ -33,8 +34,29 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret_key):
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_production_starts_with_a_real_secret_key():
-    result = run_check(DEBUG="false", SECRET_KEY="k" * 20 + "Zq9!" * 10)
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" * 20 + "Zq9!" * 10}
+
+
+def test_production_starts_with_a_real_secret_key(collected_static):
+    result = run_check(**PRODUCTION, STATIC_ROOT=str(collected_static))
+    assert result.returncode == 0, result.stderr
+
+
+WSGI_START = ("-c", "import truedy_dashboard.wsgi")
+
+
+@pytest.mark.parametrize("start", [("manage.py", "check"), WSGI_START], ids=["runserver", "wsgi"])
+def test_production_without_collected_static_files_refuses_to_start(tmp_path, start):
+    """Not a 500 on every page ("Missing staticfiles manifest entry"): no start, and the fix.
+    runserver runs the system checks; gunicorn loads the WSGI module, which runs this one."""
+    result = run_check(*start, **PRODUCTION, STATIC_ROOT=str(tmp_path))
+    assert result.returncode != 0
+    assert "Static files have not been collected" in result.stderr
+    assert "manage.py collectstatic --noinput" in result.stderr
+
+
+def test_the_wsgi_module_loads_once_static_files_are_collected(collected_static):
+    result = run_check(*WSGI_START, **PRODUCTION, STATIC_ROOT=str(collected_static))
     assert result.returncode == 0, result.stderr
 
 

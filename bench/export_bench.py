@@ -26,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BASE_URL = "https://api.truedy.bench/api/public/v1"
 API_KEY = "truedy_" + "b" * 32
-T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# The newest synthetic call's creation, and the export's "as of": the run's start (no date is
+# fixed in a benchmark: the same rows on any day).
+T0 = datetime.now(UTC).replace(microsecond=0)
 
 
 def _setup_django() -> None:

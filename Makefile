@@ -49,7 +49,7 @@ test: install $(AXE)
 CLOCK_SHIFT_DAYS ?= 400
 test-shifted-clock: install
 	TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) PYTHONPATH=tests/shifted_clock \
-	$(VENV)/bin/pytest -m "not e2e" -q -p no:cacheprovider
+	$(VENV)/bin/pytest -m "not e2e" -q -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning
 
 # The cache, session, archive and stampede tests again on the production backends: PostgreSQL
 # and Redis on this machine (skipped, saying why, when either is not running).

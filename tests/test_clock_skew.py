@@ -28,8 +28,9 @@ SKEW_IDS = ["ours 5 min behind", "ours 5 min ahead"]
 
 
 @pytest.fixture
-def truedy(settings):
-    """A simulator frozen at FROZEN_NOW, served over HTTP, as the dashboard's Truedy."""
+def truedy(settings, frozen_simulator):
+    """A simulator frozen at FROZEN_NOW, served over HTTP, as the dashboard's Truedy (asking for
+    the frozen simulator puts the process's clock at FROZEN_NOW before anyone signs in)."""
     remote = Simulator(seed=42, call_count=2000, now=FROZEN_NOW)
     server = serve(remote, host="127.0.0.1", port=0)
     settings.TRUEDY_API_KEY = remote.api_key
@@ -57,6 +58,12 @@ def test_a_reset_at_only_rate_limit_waits_what_truedy_meant(staff_client, truedy
     assert len(upstream_paths(truedy)) == 1, "waited, rather than asking again at once"
 
 
+def signed_in(client, user):
+    """Signed in on the clock as it now stands (a session lasts 12 hours)."""
+    client.force_login(user)
+    return client
+
+
 def link_left(truedy: Simulator, left: timedelta):
     """A recorded call, with Truedy's clock moved to `left` before its link expires."""
     call = recorded_call(truedy)
@@ -66,9 +73,10 @@ def link_left(truedy: Simulator, left: timedelta):
 
 
 @pytest.mark.parametrize("skew", SKEWS, ids=SKEW_IDS)
-def test_a_link_truedy_still_serves_plays_whatever_our_clock_says(staff_client, truedy, skew):
+def test_a_link_truedy_still_serves_plays_whatever_our_clock_says(client, staff_user, truedy, skew):
     call = link_left(truedy, timedelta(minutes=4))
     with our_clock_off_by(truedy, skew):
+        staff_client = signed_in(client, staff_user)
         page = staff_client.get(f"/calls/{call.id}/")
         recording = staff_client.get(f"/calls/{call.id}/recording")
     assert page.status_code == 200
@@ -79,10 +87,11 @@ def test_a_link_truedy_still_serves_plays_whatever_our_clock_says(staff_client, 
 
 @pytest.mark.parametrize("skew", SKEWS, ids=SKEW_IDS)
 def test_a_link_truedy_has_expired_is_not_offered_whatever_our_clock_says(
-    staff_client, truedy, skew
+    client, staff_user, truedy, skew
 ):
     call = link_left(truedy, timedelta(minutes=-1))
     with our_clock_off_by(truedy, skew):
+        staff_client = signed_in(client, staff_user)
         page = staff_client.get(f"/calls/{call.id}/")
         recording = staff_client.get(f"/calls/{call.id}/recording")
     assert "The recording is no longer available" in page.content.decode()

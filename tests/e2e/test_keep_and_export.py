@@ -3,11 +3,12 @@ link follows the filters chosen with htmx, a search reads the archive and marks 
 saved view comes back from the menu."""
 
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
 from calls.models import ArchivedCall
+from tests.conftest import FROZEN_NOW
 
 
 def test_totals_load_after_the_list_and_follow_the_filters(signed_in):
@@ -38,7 +39,7 @@ def test_a_search_reads_the_archive_and_marks_the_matching_line(signed_in):
         id="call_archived_e2e",
         status="ended",
         direction="outbound",
-        created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        created_at=FROZEN_NOW - timedelta(days=4, hours=2, minutes=30),
         transcript=[{"speaker": "contact", "text": "Router blinks <b>amber</b>", "timestamp": 3}],
         search_text="contact: router blinks <b>amber</b>",
     )

@@ -51,11 +51,23 @@ worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 # CIDR allowed). Django trusts X-Forwarded-Proto only via SECURE_PROXY_SSL_HEADER.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 
+# Requests are small here: the longest URL is a filtered list with a search (a few hundred
+# characters), the largest header the session and CSRF cookies. Tighter limits than gunicorn's
+# (4094 / 8190 bytes, 100 fields) keep what an anonymous client can make us parse and log
+# small; anything longer gets gunicorn's own 400 before Django sees it.
+limit_request_line = _int("GUNICORN_LIMIT_REQUEST_LINE", 2048)
+limit_request_field_size = _int("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 4096)
+limit_request_fields = _int("GUNICORN_LIMIT_REQUEST_FIELDS", 50)
+
 # Logs to stdout/stderr for the platform to collect. The access log ends with the request id
-# (X-Request-ID, set by calls.request_id) that the application's own log lines carry.
+# (X-Request-ID, set by calls.request_id) that the application's own log lines carry. It names
+# the path without its query string: a query holds transcript search terms and phone numbers,
+# and gunicorn's access log is written outside the application's redaction.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+access_log_format = (
+    '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+)
 
 # No runtime control socket (gunicornc): deploys restart with signals, and several instances
 # on one host (the load test, `make serve`) would otherwise fight over ~/.gunicorn/gunicorn.ctl.

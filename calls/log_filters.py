@@ -24,21 +24,37 @@ REDACTED = "[redacted]"
 # A key shorter than this is no real key; replacing it everywhere would garble every message.
 _MIN_KEY_LENGTH = 8
 
-# An absolute URL: the query and fragment are dropped, scheme, host and path are kept.
-_URL_QUERY_RE = re.compile(r"""(\b[a-z][a-z0-9+.-]*://[^\s?#"'<>`]*)[?#][^\s"'<>`]*""", re.I)
+# Redaction runs on every log line, including ones an anonymous request shapes (an 8 KB Host
+# header, a 4 KB unknown path): it must cost time linear in a bounded length. The text is cut
+# to this length first, and scanned by one token pattern that cannot backtrack (a run of one
+# character class); each token is then judged with plain string operations.
+MAX_REDACTED_LENGTH = 16 * 1024
+_TOKEN_RE = re.compile(r"""[^\s"'<>`]+""")
 _BEARER_RE = re.compile(r"\b(Bearer\s+)[^\s\"',;]+", re.I)
-# A signed parameter outside an absolute URL (a bare path and query, a raw query string): the
-# token loses its query, or is dropped whole when it is nothing but a query.
-_SIGNED_TOKEN_RE = re.compile(
-    r"""[^\s"'<>`]*\b(?:signature|x-amz-signature|x-amz-credential|x-amz-security-token)="""
-    r"""[^\s"'<>`]*""",
-    re.I,
+# A signed parameter, in a URL or outside one (a bare path and query, a raw query string).
+_SIGNED_PARAMETERS = (
+    "signature=",
+    "x-amz-signature=",
+    "x-amz-credential=",
+    "x-amz-security-token=",
 )
+_QUERY_START_RE = re.compile(r"[?#]")
 
 
-def _drop_signed(match: re.Match[str]) -> str:
-    head, question_mark, _ = match.group().partition("?")
-    return head if question_mark and head else REDACTED
+def _redact_token(match: re.Match[str]) -> str:
+    """An absolute URL loses its query and fragment (scheme, host and path are kept); a token
+    with a signed parameter loses its query, or is dropped whole when it is nothing but one."""
+    token = match.group()
+    scheme_end = token.find("://")
+    if scheme_end > 0:
+        query = _QUERY_START_RE.search(token, scheme_end + 3)
+        if query:
+            token = token[: query.start()]
+    lowered = token.lower()
+    if any(parameter in lowered for parameter in _SIGNED_PARAMETERS):
+        head, question_mark, _ = token.partition("?")
+        return head if question_mark and head else REDACTED
+    return token
 
 
 def _api_key() -> str:
@@ -50,13 +66,17 @@ def _api_key() -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` without the configured API key, bearer tokens, or URL query strings."""
+    """``text`` without the configured API key, bearer tokens, or URL query strings, cut to
+    MAX_REDACTED_LENGTH characters (the key is replaced before the cut, so no half of it
+    survives)."""
     key = _api_key()
     if key:
         text = text.replace(key, REDACTED)
-    text = _URL_QUERY_RE.sub(r"\1", text)
-    text = _BEARER_RE.sub(rf"\1{REDACTED}", text)
-    return _SIGNED_TOKEN_RE.sub(_drop_signed, text)
+    if len(text) > MAX_REDACTED_LENGTH:
+        cut = len(text) - MAX_REDACTED_LENGTH
+        text = f"{text[:MAX_REDACTED_LENGTH]}… [{cut} characters cut]"
+    text = _TOKEN_RE.sub(_redact_token, text)
+    return _BEARER_RE.sub(rf"\1{REDACTED}", text)
 
 
 def _redact_arg(value: Any) -> Any:

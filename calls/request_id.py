@@ -59,11 +59,18 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts ``request_id`` on every record (``-`` outside a request); never drops one."""
+    """Puts ``request_id`` on every record (``-`` outside a request); never drops one.
+
+    ``django.request`` writes its line for a 4xx or 5xx once the middleware has returned (the
+    context variable is reset by then), but hands over the request: its id is read from there.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() or NO_REQUEST
+            request = getattr(record, "request", None)
+            record.request_id = (
+                current_request_id() or getattr(request, "request_id", None) or NO_REQUEST
+            )
         return True
 
 

@@ -67,6 +67,20 @@ def test_log_lines_written_during_a_request_carry_its_id(staff_client, frozen_si
     assert current_request_id() is None, "the id does not outlive its request"
 
 
+def test_djangos_own_line_for_an_error_response_carries_the_id(
+    staff_client, frozen_simulator, caplog
+):
+    """django.request writes after the middleware has returned: the id comes from the request."""
+    frozen_simulator.switches.fail_next(10, status=500)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        staff_client.get("/calls/?status=failed", HTTP_X_REQUEST_ID="trace-43")
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records, "Django logged the 502"
+    for record in records:
+        RequestIdFilter().filter(record)
+        assert record.request_id == "trace-43"
+
+
 def test_the_error_page_quotes_the_dashboards_request_id(staff_client, frozen_simulator):
     frozen_simulator.switches.fail_next(10, status=500)
     response = staff_client.get("/calls/?status=failed", HTTP_X_REQUEST_ID="trace-43")

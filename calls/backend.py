@@ -62,6 +62,7 @@ def get_client() -> TruedyClient:
                 read_timeout=settings.TRUEDY_READ_TIMEOUT,
                 max_attempts=settings.TRUEDY_MAX_ATTEMPTS,
                 max_retry_wait=settings.TRUEDY_MAX_RETRY_WAIT,
+                recording_hosts=settings.TRUEDY_RECORDING_HOSTS or None,
             )
         return _client
 

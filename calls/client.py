@@ -17,7 +17,7 @@ import random
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -40,6 +40,7 @@ from calls.errors import (
     UpstreamUnavailable,
     ValidationFailed,
 )
+from calls.media_guard import PublicAddressTransport, StorageHosts, playable_type
 from calls.records import (
     DIRECTIONS,
     STATUSES,
@@ -82,6 +83,10 @@ RETRY_TRANSPORT_ERRORS = (
 RECORDING_RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 RECORDING_OK_STATUSES = frozenset({200, 206, 416})
+# RecordingUnavailable codes of our own (Truedy's answers carry theirs): the link is not one
+# the dashboard fetches, or what it answered is not audio.
+LINK_REFUSED = "link_refused"
+NOT_AUDIO = "not_audio"
 RECORDING_GONE_STATUSES = frozenset({403, 404, 410})
 # The only upstream headers a browser-facing audio response may need (A2).
 RECORDING_HEADERS = (
@@ -153,6 +158,7 @@ class TruedyClient:
         clock: Callable[[], float] = time.time,
         max_connections: int = 20,
         max_recording_connections: int = 100,
+        recording_hosts: Iterable[str] | None = None,
         user_agent: str = "truedy-dashboard/0.1",
     ) -> None:
         base = httpx.URL(base_url)
@@ -186,16 +192,26 @@ class TruedyClient:
             follow_redirects=False,
         )
         self._base_path = self._http.base_url.path
+        # Where recording links may point (calls/media_guard.py): the setting, else Truedy's
+        # own domain; the API's own origin always.
+        self._storage_hosts = (
+            StorageHosts(recording_hosts)
+            if recording_hosts is not None
+            else StorageHosts.default_for(base_url)
+        )
+        media_limits = httpx.Limits(max_connections=max_recording_connections)
         # Audio streams get their own pool with no API key in it: a room full of listeners can
         # hold connections for minutes and must not starve the API reads (R1), and the key must
-        # never reach a storage host (S14).
+        # never reach a storage host (S14). Storage hosts are dialled on public addresses only.
         self._media = httpx.Client(
-            transport=transport,
+            transport=transport
+            if transport is not None
+            else PublicAddressTransport(trusted=[base.host], limits=media_limits),
             headers={"User-Agent": user_agent},
             timeout=httpx.Timeout(
                 connect=connect_timeout, read=read_timeout, write=WRITE_TIMEOUT, pool=POOL_TIMEOUT
             ),
-            limits=httpx.Limits(max_connections=max_recording_connections),
+            limits=media_limits,
             follow_redirects=False,
         )
 
@@ -316,20 +332,33 @@ class TruedyClient:
                     response = self._media.send(request, stream=True)
                 break
             except RECORDING_RETRY_ERRORS as exc:
-                error = _transport_error(exc, detail=False)
-                self._log_failure("GET", where, None, error, attempt)
+                error = _transport_error(exc)
+                self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, False))
                 pause = self._backoff(attempt)
                 if attempt + 1 >= self._max_attempts or not self._fits(pause):
                     raise error from exc
                 self._sleep(pause)
             except httpx.TransportError as exc:
-                error = _transport_error(exc, detail=False)
-                self._log_failure("GET", where, None, error, attempt)
+                error = _transport_error(exc)
+                self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, False))
                 raise error from exc
 
         status = response.status_code
+        if status == 416:
+            return RecordingStream(response, content_type=None)
         if status in RECORDING_OK_STATUSES:
-            return RecordingStream(response)
+            declared = response.headers.get("content-type")
+            kind = playable_type(declared)
+            if kind is not None:
+                return RecordingStream(response, content_type=kind)
+            response.close()
+            error = RecordingUnavailable(
+                f"recording link answered {declared[:60]!r}, which is not audio",
+                status_code=status,
+                code=NOT_AUDIO,
+            )
+            self._log_failure("GET", where, status, error, 0)
+            raise error
         try:
             request_id = _request_id(_json_or_none(_read_capped(response)), response)
         except httpx.HTTPError:
@@ -380,16 +409,16 @@ class TruedyClient:
                 with timed("upstream"):
                     response = self._http.get(path, params=params, timeout=timeout)
             except RETRY_TRANSPORT_ERRORS as exc:
-                error = _transport_error(exc, detail=True)
-                self._log_failure("GET", where, None, error, attempt)
+                error = _transport_error(exc)
+                self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
                 pause = self._backoff(attempt)
                 if last or not self._fits(pause):
                     raise error from exc
                 self._sleep(pause)
                 continue
             except httpx.TransportError as exc:  # pool timeout, write error...: not retried
-                error = _transport_error(exc, detail=True)
-                self._log_failure("GET", where, None, error, attempt)
+                error = _transport_error(exc)
+                self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
                 raise error from exc
 
             if response.is_success:
@@ -452,22 +481,35 @@ class TruedyClient:
         return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt))
 
     def _checked_recording_url(self, recording_url: str) -> httpx.URL:
-        """SSRF guard: https anywhere, or exactly the API's own origin (the simulator)."""
+        """SSRF guard: https on a storage host, or exactly the API's own origin (the
+        simulator); the addresses dialled are checked again at connect time."""
         try:
             url = httpx.URL(recording_url)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
-            raise RecordingUnavailable("recording URL is not a valid URL") from exc
+            raise RecordingUnavailable(
+                "recording URL is not a valid URL", code=LINK_REFUSED
+            ) from exc
         if not url.is_absolute_url or not url.host or url.userinfo:
-            raise RecordingUnavailable("recording URL is not an absolute URL")
-        if url.scheme == "https":
-            return url
+            raise RecordingUnavailable("recording URL is not an absolute URL", code=LINK_REFUSED)
         base = self._http.base_url
         if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
             return url
-        raise RecordingUnavailable("recording URL is neither https nor on the API host")
+        if self._storage_hosts.allows(url):
+            return url
+        raise RecordingUnavailable(
+            "recording URL is not on a storage host the dashboard fetches from",
+            code=LINK_REFUSED,
+        )
 
     def _log_failure(
-        self, method: str, where: str, status: int | None, error: TruedyError, attempt: int
+        self,
+        method: str,
+        where: str,
+        status: int | None,
+        error: TruedyError,
+        attempt: int,
+        *,
+        cause: str = "",
     ) -> None:
         logger.warning(
             "Truedy %s %s failed: status=%s request_id=%s error=%s attempt=%d/%d: %s",
@@ -478,26 +520,33 @@ class TruedyClient:
             type(error).__name__,
             attempt + 1,
             self._max_attempts,
-            error.message,
+            f"{error.message} ({cause})" if cause else error.message,
         )
 
 
 class RecordingStream:
-    """An open upstream audio response. Iterate ``iter_bytes`` once, or close it."""
+    """An open upstream audio response. Iterate ``iter_bytes`` once, or close it.
 
-    def __init__(self, response: httpx.Response) -> None:
+    ``content_type`` is the audio type it is served as (None for a 416, which has no body):
+    never the storage host's header as it came.
+    """
+
+    def __init__(self, response: httpx.Response, *, content_type: str | None) -> None:
         self._response = response
         self.status_code: int = response.status_code
         self.headers: dict[str, str] = {
             name: response.headers[name] for name in RECORDING_HEADERS if name in response.headers
         }
+        self.headers.pop("content-type", None)
+        if content_type is not None:
+            self.headers["content-type"] = content_type
 
     def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
         """Raw bytes (no content decoding, so byte ranges stay exact); closes when done."""
         try:
             yield from self._response.iter_raw(chunk_size)
         except httpx.TransportError as exc:
-            raise _transport_error(exc, detail=False) from exc
+            raise _transport_error(exc) from exc
         finally:
             self.close()
 
@@ -575,13 +624,19 @@ def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)[:_MAX_ERROR_BODY]
 
 
-def _transport_error(exc: httpx.TransportError, *, detail: bool) -> UpstreamUnavailable:
-    """Map an httpx transport failure; ``detail=False`` keeps httpx's text out (recordings)."""
-    kind = type(exc).__name__
-    message = f"{kind}: {str(exc)[:_MAX_MESSAGE]}" if detail else kind
+def _transport_error(exc: httpx.TransportError) -> UpstreamUnavailable:
+    """Map an httpx transport failure. Its message is shown to people, so it names neither the
+    exception nor anything it said (an address, a port's answer): those go to the log only."""
     if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.PoolTimeout):
-        return UpstreamTimeout(f"Truedy did not answer in time ({message})")
-    return UpstreamUnavailable(f"Truedy could not be reached ({message})")
+        return UpstreamTimeout("Truedy did not answer in time")
+    return UpstreamUnavailable("Truedy could not be reached")
+
+
+def _cause(exc: httpx.TransportError, detail: bool) -> str:
+    """What failed, for the log line: the exception, and with ``detail`` its text (never for
+    recordings, whose links are secrets)."""
+    kind = type(exc).__name__
+    return f"{kind}: {str(exc)[:_MAX_MESSAGE]}" if detail else kind
 
 
 def _parse_retry_after(value: str | None, now: float) -> float | None:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from calls import archive, audit, backend, saved_views, search, services, totals
-from calls.client import is_valid_call_id
+from calls.client import LINK_REFUSED, NOT_AUDIO, is_valid_call_id
 from calls.errors import (
     MalformedResponse,
     NotFound,
@@ -46,6 +46,7 @@ logger = logging.getLogger("calls.views")
 POLL_SECONDS = 5
 PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 NO_STORE = "private, no-store"  # transcripts and audio never sit in a browser or proxy cache (S12)
+MEDIA_CSP = "sandbox; default-src 'none'"
 
 
 @require_GET
@@ -186,7 +187,7 @@ def call_for_download(call_id: str) -> Call | HttpResponse:
         elif isinstance(error, NotFound):
             return _plain(404, "No such call.")
         else:
-            return _plain(502, f"Truedy could not be reached: {error.message}")
+            return _plain(502, f"{trouble(error)}. Try again.")
     if call.transcript is None:
         return _plain(404, "This call has no transcript (yet).")
     return call
@@ -209,9 +210,10 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     except RecordingUnavailable as error:
         return _recording_unavailable(request, *_recording_problem(error))
     except TruedyError as error:
-        # Media players read no "wait" page: a rate limit is a 503 here.
+        # Media players read no "wait" page: a rate limit is a 503 here. The words name the
+        # trouble, never an exception or an address (they would map the network behind us).
         status = 503 if isinstance(error, RateLimited) else upstream_problem(error)[1]
-        response = _recording_unavailable(request, status, f"Truedy could not be reached: {error}")
+        response = _recording_unavailable(request, status, f"{trouble(error)}. Try again.")
         if status == 503 and error.retry_after:
             response["Retry-After"] = str(math.ceil(error.retry_after))
         return response
@@ -221,6 +223,9 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     for name, value in stream.headers.items():  # the client keeps only what playback needs
         response[name] = value
     response["Cache-Control"] = NO_STORE
+    # Audio only (the client refuses any other type), and even so nothing in it may run as
+    # this origin: opened on its own, it is a sandboxed document with no sources.
+    response["Content-Security-Policy"] = MEDIA_CSP
     response["Content-Disposition"] = f'inline; filename="call-{call_id}.mp3"'
     if "Range" not in request.headers:
         # The player always asks for ranges (and reports its plays itself, see call_played):
@@ -470,6 +475,10 @@ def _recording_problem(error: RecordingUnavailable) -> tuple[int, str]:
         return 404, error.message
     if error.code == services.RecordingState.EXPIRED.value:
         return 410, error.message
+    if error.code == LINK_REFUSED:
+        return 502, "Truedy gave a recording link to a place the dashboard does not fetch from."
+    if error.code == NOT_AUDIO:
+        return 502, "Truedy's storage answered with something that is not audio."
     # Storage refused a freshly fetched link: expired or withdrawn upstream.
     return 410, "The recording link has expired or was withdrawn by Truedy."
 

@@ -232,6 +232,11 @@ TRUEDY_API_KEY = env.str("TRUEDY_API_KEY", default="")
 TRUEDY_API_BASE_URL = (
     env.str("TRUEDY_API_BASE_URL", default="") or "https://api.truedy.ai/api/public/v1"
 )
+# The hosts recording links may point at (https only): names, ".example.com" for any subdomain,
+# ":port" for a port other than 443. Empty: Truedy's own domain (that of TRUEDY_API_BASE_URL,
+# e.g. ".truedy.ai"). The API's own origin is always allowed; a storage host must resolve to
+# public addresses (calls/media_guard.py).
+TRUEDY_RECORDING_HOSTS = env.list("TRUEDY_RECORDING_HOSTS", default=[])
 TRUEDY_CONNECT_TIMEOUT = env.float("TRUEDY_CONNECT_TIMEOUT", default=2.0)
 TRUEDY_READ_TIMEOUT = env.float("TRUEDY_READ_TIMEOUT", default=8.0)
 TRUEDY_MAX_ATTEMPTS = env.int("TRUEDY_MAX_ATTEMPTS", default=3)

@@ -8,9 +8,10 @@ class CallsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-        from calls import audit, checks  # noqa: F401 (checks registers itself)
+        from calls import audit, checks, sign_in  # noqa: F401 (checks registers itself)
 
         # Every authentication event goes in the audit log (S6, ASVS 16.3.1).
         user_logged_in.connect(audit.on_sign_in, dispatch_uid="calls.audit.sign_in")
         user_logged_out.connect(audit.on_sign_out, dispatch_uid="calls.audit.sign_out")
         user_login_failed.connect(audit.on_sign_in_failed, dispatch_uid="calls.audit.failed")
+        user_login_failed.connect(sign_in.count_failure, dispatch_uid="calls.sign_in.failed")

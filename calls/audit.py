@@ -9,13 +9,21 @@ import logging
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest
 
 from calls.models import AuditAction, AuditEvent
+from calls.resilience import safe_add
 
 logger = logging.getLogger(__name__)
+
+SEEN_PREFIX = "truedy:v1:audit-seen"
+# The header the call page's own polls carry (hx-headers), with a token only we can sign.
+POLL_HEADER = "X-Poll-Token"
+_POLL_SALT = "calls.audit.poll"
 
 
 def record(
@@ -32,6 +40,37 @@ def record(
     if user is None or not user.is_authenticated:
         user = None
     _write(request, AuditAction(action), user=user, call_id=call_id, detail=detail, status=status)
+
+
+def record_access(
+    request: HttpRequest, action: AuditAction | str, *, call_id: str, status: int, detail: str = ""
+) -> None:
+    """A response that carried a call's content (its page, a fragment of it, its audio) to
+    the request's user: one row per user, action and call per AUDIT_DEDUPE_SECONDS, whatever
+    headers the client sent (a player's dozens of range requests, a page left open). With the
+    cache down every response is a row: more rows, never fewer."""
+    user = getattr(request, "user", None)
+    who = user.pk if user is not None and user.is_authenticated else "-"
+    seen = f"{SEEN_PREFIX}:{who}:{AuditAction(action).value}:{call_id}"
+    if safe_add(seen, 1, settings.AUDIT_DEDUPE_SECONDS):
+        record(request, action, call_id=call_id, detail=detail, status=status)
+
+
+def poll_token(request: HttpRequest, call_id: str) -> str:
+    """What the call page's polls send back: it says "this user's page of this call, which was
+    audited when it was served", and no client can make one up."""
+    return signing.dumps({"u": request.user.pk, "c": call_id}, salt=_POLL_SALT, compress=True)
+
+
+def is_own_poll(request: HttpRequest, call_id: str) -> bool:
+    token = request.headers.get(POLL_HEADER)
+    if not token:
+        return False
+    try:
+        issued = signing.loads(token, salt=_POLL_SALT, max_age=settings.SESSION_COOKIE_AGE)
+    except signing.BadSignature:
+        return False
+    return isinstance(issued, dict) and issued == {"u": request.user.pk, "c": call_id}
 
 
 def on_sign_in(sender: type, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import random
-import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,6 +41,7 @@ from calls.errors import (
 )
 from calls.media_guard import PublicAddressTransport, StorageHosts, playable_type
 from calls.records import (
+    CALL_ID_PATTERN,
     DIRECTIONS,
     STATUSES,
     Agent,
@@ -58,9 +58,6 @@ logger = logging.getLogger("calls.client")
 
 T = TypeVar("T")
 
-# Opaque Truedy ids are UUIDs or `call_…`: this covers both and can hold no `/`, `.`, `%`, `?`
-# or `#`, so a checked id can never change the shape of the URL (S13). Use with fullmatch().
-CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # Writes are tiny GETs; the pool timeout turns pool exhaustion into a fast error (back-pressure)
 # instead of an unbounded queue (R1).
@@ -285,7 +282,7 @@ class TruedyClient:
         if not is_valid_call_id(call_id):
             raise InvalidCallId("not a valid call id")  # no request is made (S13)
         path = "calls/" + urllib.parse.quote(call_id, safe="")
-        return self._get(path, None, lambda body: parse_call(_data_of(body)))
+        return self._get(path, None, lambda body: _the_call_asked_for(body, call_id))
 
     def list_agents(self) -> tuple[Agent, ...]:
         """``GET /agents`` (API reference), every page: the choices of the agent filter."""
@@ -585,6 +582,15 @@ def format_timestamp(value: datetime) -> str:
 def _is_header_safe(value: str) -> bool:
     """Printable ASCII only: anything else would break or inject into a header."""
     return isinstance(value, str) and all(32 <= ord(char) < 127 for char in value)
+
+
+def _the_call_asked_for(body: Any, call_id: str) -> Call:
+    """The call in a ``GET /calls/{id}`` answer, which must be the one asked for: another
+    call's answer would show (and archive) call B on call A's page."""
+    call = parse_call(_data_of(body))
+    if call.id != call_id:
+        raise MalformedResponse("Truedy answered with another call than the one asked for")
+    return call
 
 
 def _data_of(body: Any) -> Any:

@@ -85,7 +85,7 @@ def call_transcript_json(request: HttpRequest, call_id: str) -> HttpResponse:
         transcript_document(call, views.agent_names_if_possible()),
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
-    response["Content-Disposition"] = f'attachment; filename="call-{call.id}-transcript.json"'
+    response["Content-Disposition"] = f'attachment; filename="call-{call_id}-transcript.json"'
     response["Cache-Control"] = views.NO_STORE
     audit.record(
         request, "download_transcript", call_id=call.id, detail="json", status=response.status_code

@@ -14,6 +14,8 @@ from calls.client import deadline
 from calls.resilience import collecting_stale_reads
 from calls.timezones import ZONE_COOKIE, zone_or_none
 
+PRIVATE_NO_STORE = "private, no-store"
+
 
 class StaffRequiredMiddleware:
     """Signed in is not enough: every page that needs a login needs a staff login (S3).
@@ -42,6 +44,21 @@ class StaffRequiredMiddleware:
             response = TemplateResponse(request, "403_not_staff.html", status=403)
             return response.render()
         return None
+
+
+class PrivateByDefaultMiddleware:
+    """What a signed-in person sees (phone numbers, transcript snippets, totals) is kept by no
+    browser or shared cache, unless the view said otherwise (static files never reach here)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = PRIVATE_NO_STORE
+        return response
 
 
 class ViewerTimezoneMiddleware:

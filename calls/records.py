@@ -18,6 +18,10 @@ from typing import Any
 
 from calls.errors import MalformedResponse
 
+# Opaque Truedy ids are UUIDs or `call_…`: this covers both and can hold no `/`, `.`, `%`, `?`,
+# `#`, quote or line break, so a checked id can never change the shape of a URL or a header.
+# Use with fullmatch().
+CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUSES = ("queued", "ringing", "in-progress", "ended", "failed", "cancelled")
 DIRECTIONS = ("outbound", "inbound", "webrtc")
 KNOWN_OUTCOMES = ("interested", "not-interested", "voicemail", "no-answer", "callback-requested")
@@ -262,6 +266,10 @@ def _parse_transcript(value: Any) -> tuple[Turn, ...] | None:
 def parse_call(obj: Any) -> Call:
     """Build a ``Call`` from one Truedy call object (the ``data`` of ``GET /calls/{id}``)."""
     call = _require_dict(obj, "call")
+    call_id = _req_str(call, "id")
+    if CALL_ID_PATTERN.fullmatch(call_id) is None:
+        # It goes into our links, file names and Truedy's URLs: only ids of the known shape.
+        raise MalformedResponse("call id is not of the documented shape")
     status = _opt_str(call, "status")
     if status is None:
         raise MalformedResponse("call has no status")
@@ -290,7 +298,7 @@ def parse_call(obj: Any) -> Call:
         frozen_metadata = MappingProxyType(dict(_require_dict(metadata, "metadata")))
 
     return Call(
-        id=_req_str(call, "id"),
+        id=call_id,
         agent_id=_opt_str(call, "agent_id"),
         status=_normalise_status(status),
         direction=direction,

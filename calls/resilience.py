@@ -107,7 +107,9 @@ def safe_delete(key: str) -> None:
         _cache_down("delete", error)
 
 
-def _safe_incr(key: str, timeout: float) -> int:
+def safe_incr(key: str, timeout: float) -> int:
+    """Add one to a counter that lives ``timeout`` seconds from its first count; 0 with the
+    cache down."""
     try:
         cache.add(key, 0, timeout)
         return cache.incr(key)
@@ -185,7 +187,7 @@ def failed(permit: Permit, error: TruedyError) -> None:
             safe_delete(PROBE_KEY)
         return
     reset = settings.TRUEDY_BREAKER_RESET
-    failures = _safe_incr(FAILURES_KEY, reset * 10)
+    failures = safe_incr(FAILURES_KEY, reset * 10)
     if permit.probe or failures >= settings.TRUEDY_BREAKER_FAILURES:
         safe_set(OPEN_KEY, time.time() + reset, reset * 10)
         safe_delete(PROBE_KEY)

@@ -4,6 +4,7 @@ One URL serves both the full page and, for htmx, the named partial it targets (`
 ``call``, ``transcript``); every response says it varies on ``HX-Request``.
 """
 
+import json
 import logging
 import math
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from calls.filters import (
     CallFilterForm,
     describe_errors,
 )
+from calls.middleware import PRIVATE_NO_STORE
 from calls.models import ArchivedCall
 from calls.moments import parse_moment
 from calls.records import Call, CallPage, transcript_as_text
@@ -45,7 +47,9 @@ logger = logging.getLogger("calls.views")
 # Seconds between polls of a call that is live or still being transcribed.
 POLL_SECONDS = 5
 PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
-NO_STORE = "private, no-store"  # transcripts and audio never sit in a browser or proxy cache (S12)
+# Transcripts and audio never sit in a browser or proxy cache (S12); every other signed-in page
+# gets the same by default (calls.middleware.PrivateByDefaultMiddleware).
+NO_STORE = PRIVATE_NO_STORE
 MEDIA_CSP = "sandbox; default-src 'none'"
 
 
@@ -146,6 +150,7 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         "from_archive": from_archive,
         "recording_expires": services.recording_expiry(call),
         "poll_seconds": POLL_SECONDS,
+        "poll_headers": json.dumps({audit.POLL_HEADER: audit.poll_token(request, call_id)}),
         "talk_turns": len(call.transcript or ()),
     }
     # An unreadable ?t= still shows the call, from the start, saying why (and a 400).
@@ -153,9 +158,9 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         request, "calls/call_detail.html", context, status=400 if moment_error else 200
     )
     response["Cache-Control"] = NO_STORE
-    if _requested_partial(request, PARTIALS["calls/call_detail.html"]) is None:
-        # A poll of a live call (a fragment) is not another view.
-        audit.record(request, "view_call", call_id=call.id, status=response.status_code)
+    if not audit.is_own_poll(request, call_id):
+        # Page or fragment alike: only the page's own polls (its token) are not another view.
+        audit.record_access(request, "view_call", call_id=call_id, status=response.status_code)
     return response
 
 
@@ -166,7 +171,8 @@ def call_transcript_text(request: HttpRequest, call_id: str) -> HttpResponse:
     if isinstance(call, HttpResponse):
         return call
     response = HttpResponse(transcript_as_text(call), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="call-{call.id}-transcript.txt"'
+    # The file is named from the id in our URL (checked), never from Truedy's answer.
+    response["Content-Disposition"] = f'attachment; filename="call-{call_id}-transcript.txt"'
     response["Cache-Control"] = NO_STORE
     audit.record(request, "download_transcript", call_id=call.id, status=response.status_code)
     return response
@@ -227,11 +233,11 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     # this origin: opened on its own, it is a sandboxed document with no sources.
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Content-Disposition"] = f'inline; filename="call-{call_id}.mp3"'
-    if "Range" not in request.headers:
-        # The player always asks for ranges (and reports its plays itself, see call_played):
-        # a request without one is the fallback link or a direct download, a listen of its own.
-        audit.record(
-            request, "play_recording", call_id=call_id, detail="download", status=stream.status_code
+    if stream.status_code in (200, 206):
+        # Whatever the client asked for, audio that left is audited (once per window).
+        detail = "stream" if "Range" in request.headers else "download"
+        audit.record_access(
+            request, "play_recording", call_id=call_id, detail=detail, status=stream.status_code
         )
     return response
 
@@ -504,7 +510,7 @@ def call_played(request: HttpRequest, call_id: str) -> HttpResponse:
     """
     if not is_valid_call_id(call_id):
         return _plain(404, "No such call.")  # never recorded, never sent upstream (S13)
-    audit.record(request, "play_recording", call_id=call_id, status=204)
+    audit.record_access(request, "play_recording", call_id=call_id, status=204)
     return HttpResponse(status=204)
 
 

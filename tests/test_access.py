@@ -112,6 +112,32 @@ def test_signing_in_and_out(client, staff_user, frozen_simulator):
     assert client.get("/calls/").status_code == 302
 
 
+def test_a_signed_in_user_who_is_not_staff_can_still_sign_out(client, django_user_model):
+    user = django_user_model.objects.create_user(username="guest", password="pw-guest-123")
+    client.force_login(user)
+    assert client.get("/calls/").status_code == 403
+    signed_out = client.post("/accounts/logout/")
+    assert signed_out.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/calls/").status_code == 302  # to sign in: the session is gone
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/calls/", "/calls/?status=ended", "/calls/totals/", "/calls/no_such_call/", "/admin/"],
+)
+def test_every_signed_in_page_is_private_and_never_stored(staff_client, frozen_simulator, url):
+    directives = {d.strip() for d in staff_client.get(url)["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives  # the admin says more, itself
+
+
+def test_a_refused_non_staff_page_is_not_stored_either(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="guest2", password="x"))
+    response = client.get("/calls/")
+    assert response.status_code == 403
+    assert response["Cache-Control"] == "private, no-store"
+
+
 def test_a_wrong_password_is_refused_with_a_message(client, staff_user):
     response = client.post("/accounts/login/", {"username": "ops", "password": "nope"})
     assert response.status_code == 200

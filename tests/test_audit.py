@@ -1,11 +1,16 @@
 """The audit log (S6): views, plays, transcript downloads and sign-ins become rows that are never
 changed, read by superusers only, and never hold a secret; writing one never breaks a page."""
 
+import json
 import logging
+import re
+from html import unescape
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
+from django.utils import timezone
 
 from calls import audit
 from calls.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
@@ -46,13 +51,30 @@ def test_the_players_beacon_writes_one_play_row(staff_client, staff_user, simula
     assert upstream_paths(simulator) == [], "a play note asks Truedy nothing"
 
 
-def test_range_requests_for_the_recording_write_no_row(staff_client, frozen_simulator):
+def test_range_requests_for_the_recording_are_one_row_per_window(
+    staff_client, staff_user, frozen_simulator
+):
+    """A player fetches one listen in many ranges: audio that left is audited, once."""
     call = recorded_call(frozen_simulator)
     for byte_range in ("bytes=0-", "bytes=1000-1999", "bytes=-500", "bytes=0-0"):
         response = staff_client.get(f"/calls/{call.id}/recording", HTTP_RANGE=byte_range)
         body(response)
         assert response.status_code == 206
-    assert events("play_recording") == []
+    [event] = events("play_recording")
+    assert (event.user, event.call_id, event.detail, event.status) == (
+        staff_user,
+        call.id,
+        "stream",
+        206,
+    )
+
+
+def test_a_bytes_0_range_alone_is_audited(staff_client, frozen_simulator):
+    """`Range: bytes=0-` is the whole file: it used to pass as a player's range, unaudited."""
+    call = recorded_call(frozen_simulator)
+    response = staff_client.get(f"/calls/{call.id}/recording", HTTP_RANGE="bytes=0-")
+    assert body(response) == call.recording.path.read_bytes()
+    assert len(events("play_recording", call_id=call.id)) == 1
 
 
 def test_a_download_without_range_is_one_play_row_and_holds_no_secret(
@@ -125,6 +147,71 @@ def test_opening_a_call_writes_a_view_row(staff_client, staff_user, frozen_simul
     assert staff_client.get(f"/calls/{call_id}/").status_code == 200
     [event] = events("view_call")
     assert (event.user, event.call_id) == (staff_user, call_id)
+
+
+@pytest.mark.parametrize("target", ["call", "transcript"])
+def test_a_fragment_asked_for_by_hand_is_a_view_too(staff_client, frozen_simulator, target):
+    """htmx headers are the client's to choose: a fragment carries the transcript too."""
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    response = staff_client.get(f"/calls/{call_id}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=target)
+    assert response.status_code == 200
+    assert len(events("view_call", call_id=call_id)) == 1
+
+
+def test_views_of_one_call_are_one_row_per_window(staff_client, frozen_simulator, time_machine):
+    time_machine.move_to(timezone.now())
+    call_id = an_ended_call_with_turns(frozen_simulator)
+    for _ in range(3):
+        staff_client.get(f"/calls/{call_id}/")
+    assert len(events("view_call", call_id=call_id)) == 1
+    time_machine.shift(settings.AUDIT_DEDUPE_SECONDS + 1)
+    staff_client.get(f"/calls/{call_id}/")
+    assert len(events("view_call", call_id=call_id)) == 2
+
+
+def poll_headers_on(page) -> dict[str, str]:
+    match = re.search(r'hx-headers="([^"]+)"', page.content.decode())
+    assert match, "the page polls with its token"
+    return {
+        "HTTP_" + k.upper().replace("-", "_"): v for k, v in json.loads(unescape(match[1])).items()
+    }
+
+
+def test_the_pages_own_polls_are_not_views_but_a_forged_token_is(
+    staff_client, frozen_simulator, time_machine
+):
+    from .test_call_page_view import LIVE
+
+    time_machine.move_to(timezone.now())
+    page = staff_client.get(f"/calls/{LIVE}/")
+    headers = poll_headers_on(page)
+    assert len(events("view_call", call_id=LIVE)) == 1
+    time_machine.shift(settings.AUDIT_DEDUPE_SECONDS + 1)  # past the window: only the token
+    poll = staff_client.get(
+        f"/calls/{LIVE}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="call", **headers
+    )
+    assert poll.status_code == 200
+    assert len(events("view_call", call_id=LIVE)) == 1
+    forged = {"HTTP_X_POLL_TOKEN": headers["HTTP_X_POLL_TOKEN"][:-2] + "xx"}
+    staff_client.get(f"/calls/{LIVE}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="call", **forged)
+    assert len(events("view_call", call_id=LIVE)) == 2
+
+
+def test_a_poll_token_holds_for_its_own_user_and_call_only(
+    staff_client, frozen_simulator, django_user_model
+):
+    from .test_call_page_view import LIVE
+
+    headers = poll_headers_on(staff_client.get(f"/calls/{LIVE}/"))
+    other_call = an_ended_call_with_turns(frozen_simulator)
+    staff_client.get(f"/calls/{other_call}/", **headers)
+    assert len(events("view_call", call_id=other_call)) == 1
+    colleague = Client()
+    colleague.force_login(
+        django_user_model.objects.create_user(username="lee", password="x" * 20, is_staff=True)
+    )
+    colleague.get(f"/calls/{LIVE}/", **headers)
+    assert len(events("view_call", call_id=LIVE)) == 2
 
 
 def test_downloading_a_transcript_writes_a_row(staff_client, staff_user, frozen_simulator):

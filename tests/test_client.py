@@ -737,7 +737,7 @@ def test_valid_call_ids(call_id: str) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.from_regex(CALL_ID_PATTERN, fullmatch=True))
 def test_accepted_ids_always_hit_the_call_path_on_the_base_host(call_id: str) -> None:
-    upstream = Upstream(status(200, call_envelope(call_payload(id="call_0001"))))
+    upstream = Upstream(status(200, call_envelope(call_payload(id=call_id))))
     client, _ = make_client(upstream)
     client.get_call(call_id)
 
@@ -747,6 +747,25 @@ def test_accepted_ids_always_hit_the_call_path_on_the_base_host(call_id: str) ->
     assert request.url.path == "/api/public/v1/calls/" + call_id
     assert request.url.raw_path == b"/api/public/v1/calls/" + urllib.parse.quote(call_id).encode()
     assert request.url.query == b""
+
+
+def test_an_answer_about_another_call_is_refused() -> None:
+    """Truedy answering call B for call A would show B on A's page and overwrite B's archive
+    row with A's id."""
+    client, _ = make_client(Upstream(status(200, call_envelope(call_payload(id="call_B")))))
+    with pytest.raises(MalformedResponse, match="another call"):
+        client.get_call("call_A")
+
+
+@pytest.mark.parametrize(
+    "bad_id", ['call"1', "call\r\nX-Evil: 1", "../calls", "a" * 65, "call 1", ""]
+)
+def test_ids_not_of_the_documented_shape_are_refused_in_lists_too(bad_id: str) -> None:
+    """Ids go into our links, file names and Content-Disposition headers."""
+    page = call_page_body([call_payload(id="call_ok"), call_payload(id=bad_id)])
+    client, _ = make_client(Upstream(status(200, page)))
+    with pytest.raises(MalformedResponse):
+        client.list_calls()
 
 
 # --- recordings ---------------------------------------------------------------------------------

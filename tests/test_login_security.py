@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
+from django.utils import timezone
 
 # Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
@@ -153,3 +154,61 @@ def test_a_lockout_holds_one_username_from_one_address_only(client, staff_user, 
 def test_the_failure_limit_comes_from_settings(client, staff_user, settings):
     settings.AXES_FAILURE_LIMIT = 2
     assert fail(client, 2) == [200, 429]
+
+
+def test_failures_during_a_lockout_do_not_make_it_longer(client, staff_user, time_machine):
+    """One wrong password every 14 minutes must not keep a known staff name locked for ever."""
+    time_machine.move_to(timezone.now(), tick=False)
+    fail(client, 5)
+    for _ in range(3):
+        time_machine.shift(timedelta(minutes=4))
+        assert fail(client, 1) == [429]
+    time_machine.shift(timedelta(minutes=3, seconds=1))  # 15 min after the fifth failure
+    assert sign_in(client).status_code == 302
+
+
+BALANCER = "10.0.0.2"
+
+
+def through_the_balancer(client_address: str, forwarded: str = "") -> dict[str, str]:
+    """What a request carries behind one load balancer that appends to X-Forwarded-For."""
+    hops = f"{forwarded}, {client_address}" if forwarded else client_address
+    return {"REMOTE_ADDR": BALANCER, "HTTP_X_FORWARDED_FOR": hops}
+
+
+def test_behind_the_balancer_the_lockout_holds_the_clients_address_only(staff_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = Client()
+    assert fail(attacker, 5, **through_the_balancer("198.51.100.9"))[-1] == 429
+    # The same name from another client, through the same balancer, still signs in.
+    assert sign_in(Client(), **through_the_balancer("203.0.113.5")).status_code == 302
+    assert AccessAttempt.objects.get(username="ops").ip_address == "198.51.100.9"
+
+
+def test_an_invented_forwarded_address_does_not_escape_the_lockout(staff_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = Client()
+    statuses = [
+        sign_in(
+            attacker, "ops", "wrong", **through_the_balancer("198.51.100.9", forwarded=f"1.2.3.{n}")
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses[-2:] == [429, 429]
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(staff_user, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    fail(Client(), 5, HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert AccessAttempt.objects.get(username="ops").ip_address == "127.0.0.1"
+
+
+def test_one_address_trying_many_names_is_paused_too(staff_user, settings, django_user_model):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 6
+    sprayer = Client()
+    statuses = [sign_in(sprayer, f"name{n}", "guess").status_code for n in range(6)]
+    assert statuses == [200] * 6  # no single name reached axes' limit
+    response = sign_in(sprayer)  # even the right password, from this address
+    assert response.status_code == 429
+    assert "Sign-in paused" in response.content.decode()
+    assert sign_in(Client(), REMOTE_ADDR="192.0.2.8").status_code == 302  # others are not

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 ANONYMOUS_ALLOWED = frozenset(
     {
         "login",  # the sign-in page itself
+        "logout",  # POST only; anyone signed in, staff or not, must be able to sign out
         "admin:login",  # the admin's own sign-in page (staff only beyond it)
         "healthz",  # the load balancer's probe: database and cache state, no data (test_health)
         "truedy_webhook",  # Truedy's deliveries, each checked by its signature (test_webhooks)

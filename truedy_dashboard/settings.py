@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in pages are "private, no-store" unless a view says otherwise.
+    "calls.middleware.PrivateByDefaultMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "calls.middleware.StaffRequiredMiddleware",
     "calls.middleware.ViewerTimezoneMiddleware",
@@ -197,8 +199,8 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Brute force (S5): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
-# that pair is refused (429, registration/locked_out.html) until AXES_COOLOFF_MINUTES pass with
-# no further attempt. A cool-off, not a permanent lock: anyone could otherwise lock staff out.
+# that pair is refused (429, registration/locked_out.html) for AXES_COOLOFF_MINUTES from the
+# failure that paused it. A cool-off, not a permanent lock: anyone could otherwise lock staff out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -206,8 +208,21 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures during a lockout do not extend it: one wrong password every 14 minutes would
+# otherwise keep a known staff name locked out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client's address from X-Forwarded-For as far as our own proxies wrote it (calls/
+# client_address.py): set TRUSTED_PROXY_COUNT to the proxies in front (a load balancer: 1).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "calls.client_address.client_ip"
+# And per address, whatever the usernames (calls/sign_in.py), per AXES_COOLOFF_MINUTES.
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# A person's access to one call (its page, fragments, audio) is one audit row per this many
+# seconds, however many requests it took (calls/audit.py).
+AUDIT_DEDUPE_SECONDS = env.int("AUDIT_DEDUPE_SECONDS", default=300)
 
 # Content-Security-Policy (S9, S10): no inline script or style, no eval. A page that reads
 # `request.csp_nonce` (base.html's script tags) gets that request's nonce in script-src.

@@ -20,6 +20,9 @@ import multiprocessing
 import os
 from pathlib import Path
 
+from truedy_dashboard.gunicorn_worker import WORKER_CLASS
+from truedy_dashboard.gunicorn_worker import pre_request as bound_reads_and_writes
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
@@ -29,8 +32,11 @@ def _int(name: str, default: int) -> int:
 bind = f"{os.environ.get('HOST') or '0.0.0.0'}:{_int('PORT', 8000)}"  # noqa: S104
 wsgi_app = "truedy_dashboard.wsgi:application"
 
-# gthread: one thread per request, so streams and slow upstream reads do not block a process.
-worker_class = "gthread"
+# gthread: one thread per request, so streams and slow upstream reads do not block a process;
+# ours bounds how long a client may take to send its request head and how long any read or
+# write may stall (truedy_dashboard/gunicorn_worker.py): no buffering proxy is needed for it.
+worker_class = WORKER_CLASS
+pre_request = bound_reads_and_writes
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count())
 threads = _int("GUNICORN_THREADS", 16)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from truedy_dashboard.gunicorn_worker import WORKER_CLASS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"  # the deployment's own settings, when there is one
@@ -146,7 +148,7 @@ class Gunicorn:
             # Given on the command line, these win over the config file's.
             *(["--config", str(config)] if config else []),
             "--worker-class",
-            "gthread",
+            WORKER_CLASS,
             "--workers",
             str(workers),
             "--threads",

@@ -106,6 +106,10 @@ WAIT_MAX = 300.0
 MAX_CLOCK_SKEW = 24 * 3600.0
 SKEW_WORTH_LOGGING = 60.0
 
+# The largest API answer read. A three-hour call's transcript is well under 1 MB as JSON; list
+# pages (no transcripts) far less.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+
 _MAX_MESSAGE = 200  # upstream error messages are truncated for logs and exceptions
 _MAX_ERROR_BODY = 16 * 1024  # read at most this much of a streamed error body
 
@@ -156,6 +160,7 @@ class TruedyClient:
         max_connections: int = 20,
         max_recording_connections: int = 100,
         recording_hosts: Iterable[str] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         user_agent: str = "truedy-dashboard/0.1",
     ) -> None:
         base = httpx.URL(base_url)
@@ -173,6 +178,7 @@ class TruedyClient:
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
         self._skew = 0.0  # seconds Truedy's clock is ahead of ours, as its last answer showed
+        self._max_response_bytes = max_response_bytes
         headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if api_key:  # no key at all: send nothing and let Truedy answer 401
             headers["Authorization"] = f"Bearer {api_key}"
@@ -404,7 +410,7 @@ class TruedyClient:
             timeout = self._timeout_within_deadline()
             try:
                 with timed("upstream"):
-                    response = self._http.get(path, params=params, timeout=timeout)
+                    response = self._get_capped(path, params, timeout)
             except RETRY_TRANSPORT_ERRORS as exc:
                 error = _transport_error(exc)
                 self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
@@ -417,6 +423,9 @@ class TruedyClient:
                 error = _transport_error(exc)
                 self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
                 raise error from exc
+            except MalformedResponse as error:  # too large: asking again gives the same
+                self._log_failure("GET", where, error.status_code, error, attempt)
+                raise
 
             if response.is_success:
                 return response
@@ -435,6 +444,37 @@ class TruedyClient:
                 raise error  # the page's budget would run out while waiting (R2, R3)
             self._sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _get_capped(
+        self, path: str, params: Mapping[str, str] | None, timeout: Any
+    ) -> httpx.Response:
+        """GET, reading at most MAX_RESPONSE_BYTES of the (decoded) body: a 50 MB answer was
+        once read, parsed and cached whole. Larger is a MalformedResponse, never retried."""
+        request = self._http.build_request("GET", path, params=params, timeout=timeout)
+        response = self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._max_response_bytes:
+                raise self._too_large(response)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self._max_response_bytes:
+                    raise self._too_large(response)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
+
+    def _too_large(self, response: httpx.Response) -> MalformedResponse:
+        return MalformedResponse(
+            f"Truedy's answer is larger than {self._max_response_bytes:,} bytes",
+            request_id=response.headers.get("x-request-id"),
+            status_code=response.status_code,
+        )
 
     def _timeout_within_deadline(self) -> httpx.Timeout | httpx.USE_CLIENT_DEFAULT:
         """The client's timeouts, cut down to what is left of the page's deadline."""
@@ -538,8 +578,10 @@ class RecordingStream:
         if content_type is not None:
             self.headers["content-type"] = content_type
 
-    def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
-        """Raw bytes (no content decoding, so byte ranges stay exact); closes when done."""
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Raw bytes (no content decoding, so byte ranges stay exact), by default each piece as
+        it arrives (a proxy that gathered 64 KiB first never noticed its client leave while
+        storage dripped); closes when done."""
         try:
             yield from self._response.iter_raw(chunk_size)
         except httpx.TransportError as exc:

@@ -236,6 +236,20 @@ def _normalise_label(raw: str | None, known: tuple[str, ...]) -> str | None:
     return key if key in known else raw
 
 
+# What one field may hold once parsed: a post-call summary is a paragraph, a turn a few
+# sentences. Longer text (a 50 MB summary was once accepted) is cut, saying so, before it is
+# cached, archived or shown.
+MAX_SUMMARY_CHARS = 20_000
+MAX_TURN_CHARS = 10_000
+CUT_MARK = " … [cut: {} more characters]"
+
+
+def _capped(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + CUT_MARK.format(f"{len(text) - limit:,}")
+
+
 def _parse_turn(obj: Any, index: int) -> Turn:
     turn = _require_dict(obj, f"transcript[{index}]")
     speaker = _req_str(turn, "speaker")
@@ -247,7 +261,7 @@ def _parse_turn(obj: Any, index: int) -> Turn:
         raise MalformedResponse(f"transcript[{index}] timestamp is not a number")
     return Turn(
         speaker=_normalise_label(speaker, SPEAKERS) or speaker,
-        text=text,
+        text=_capped(text, MAX_TURN_CHARS) or "",
         timestamp=float(timestamp),
     )
 
@@ -311,7 +325,7 @@ def parse_call(obj: Any) -> Call:
         duration_seconds=_opt_int(call, "duration_seconds", minimum=0),
         cost_cents=cost_cents,
         outcome=_normalise_label(_opt_str(call, "outcome"), KNOWN_OUTCOMES),
-        summary=_opt_str(call, "summary"),
+        summary=_capped(_opt_str(call, "summary"), MAX_SUMMARY_CHARS),
         transcript=_parse_transcript(call.get("transcript")),
         recording_url=_opt_str(call, "recording_url"),
         metadata=frozen_metadata,

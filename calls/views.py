@@ -16,7 +16,16 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from calls import archive, audit, backend, saved_views, search, services, totals
+from calls import (
+    archive,
+    audit,
+    backend,
+    recording_streams,
+    saved_views,
+    search,
+    services,
+    totals,
+)
 from calls.client import LINK_REFUSED, NOT_AUDIO, is_valid_call_id
 from calls.errors import (
     MalformedResponse,
@@ -40,6 +49,7 @@ from calls.models import ArchivedCall
 from calls.moments import parse_moment
 from calls.records import Call, CallPage, transcript_as_text
 from calls.resilience import CircuitOpen, trouble
+from calls.transcript_pages import page_of_turns
 from calls.transcript_timing import TranscriptTiming, time_transcript
 
 logger = logging.getLogger("calls.views")
@@ -51,6 +61,8 @@ PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 # gets the same by default (calls.middleware.PrivateByDefaultMiddleware).
 NO_STORE = PRIVATE_NO_STORE
 MEDIA_CSP = "sandbox; default-src 'none'"
+TOO_MANY_STREAMS = "Too many recordings are playing at once; try again in a few seconds."
+STREAM_RETRY_AFTER = 5
 
 
 @require_GET
@@ -133,12 +145,18 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
     timing = _timing(call)
     if moment is not None and call.duration_seconds:
         moment = min(moment, float(call.duration_seconds))
+    moment_turn = _turn_at(timing, moment)
+    turn_page, turns_error = page_of_turns(
+        timing.turns if timing else (), wanted=request.GET.get("turns"), current=moment_turn
+    )
     context = {
         "call": call,
         "timing": timing,
+        "turn_page": turn_page,
         "moment": moment,
         "moment_error": moment_error,
-        "moment_turn": _turn_at(timing, moment),
+        "turns_error": turns_error,
+        "moment_turn": moment_turn,
         "moment_query": f"{back_query}&" if back_query else "",
         "playback_rates": PLAYBACK_RATES,
         "agent_names": names,
@@ -153,10 +171,9 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         "poll_headers": json.dumps({audit.POLL_HEADER: audit.poll_token(request, call_id)}),
         "talk_turns": len(call.transcript or ()),
     }
-    # An unreadable ?t= still shows the call, from the start, saying why (and a 400).
-    response = _render(
-        request, "calls/call_detail.html", context, status=400 if moment_error else 200
-    )
+    # An unreadable ?t= or ?turns= still shows the call, from the start, saying why (and a 400).
+    status = 400 if moment_error or turns_error else 200
+    response = _render(request, "calls/call_detail.html", context, status=status)
     response["Cache-Control"] = NO_STORE
     if not audit.is_own_poll(request, call_id):
         # Page or fragment alike: only the page's own polls (its token) are not another view.
@@ -205,27 +222,27 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     the browser only ever sees our URL and seeking works."""
     if not is_valid_call_id(call_id):
         return _recording_unavailable(request, 404, "There is no such call.")
+    owner = request.user.pk
+    if not recording_streams.SLOTS.take(owner):
+        response = _recording_unavailable(request, 503, TOO_MANY_STREAMS)
+        response["Retry-After"] = str(STREAM_RETRY_AFTER)
+        return response
     try:
         stream = services.open_recording(
             call_id,
             range_header=request.headers.get("Range"),
             if_range=request.headers.get("If-Range"),
         )
-    except NotFound:
-        return _recording_unavailable(request, 404, "There is no such call.")
-    except RecordingUnavailable as error:
-        return _recording_unavailable(request, *_recording_problem(error))
     except TruedyError as error:
-        # Media players read no "wait" page: a rate limit is a 503 here. The words name the
-        # trouble, never an exception or an address (they would map the network behind us).
-        status = 503 if isinstance(error, RateLimited) else upstream_problem(error)[1]
-        response = _recording_unavailable(request, status, f"{trouble(error)}. Try again.")
-        if status == 503 and error.retry_after:
-            response["Retry-After"] = str(math.ceil(error.retry_after))
-        return response
-    response = StreamingHttpResponse(
-        stream.iter_bytes(), status=stream.status_code, content_type="audio/mpeg"
+        recording_streams.SLOTS.give_back(owner)
+        return _recording_failed(request, error)
+    except BaseException:
+        recording_streams.SLOTS.give_back(owner)
+        raise
+    paced = recording_streams.PacedStream(
+        stream, release=lambda: recording_streams.SLOTS.give_back(owner)
     )
+    response = StreamingHttpResponse(paced, status=stream.status_code, content_type="audio/mpeg")
     for name, value in stream.headers.items():  # the client keeps only what playback needs
         response[name] = value
     response["Cache-Control"] = NO_STORE
@@ -239,6 +256,20 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
         audit.record_access(
             request, "play_recording", call_id=call_id, detail=detail, status=stream.status_code
         )
+    return response
+
+
+def _recording_failed(request: HttpRequest, error: TruedyError) -> HttpResponse:
+    if isinstance(error, NotFound):
+        return _recording_unavailable(request, 404, "There is no such call.")
+    if isinstance(error, RecordingUnavailable):
+        return _recording_unavailable(request, *_recording_problem(error))
+    # Media players read no "wait" page: a rate limit is a 503 here. The words name the
+    # trouble, never an exception or an address (they would map the network behind us).
+    status = 503 if isinstance(error, RateLimited) else upstream_problem(error)[1]
+    response = _recording_unavailable(request, status, f"{trouble(error)}. Try again.")
+    if status == 503 and error.retry_after:
+        response["Retry-After"] = str(math.ceil(error.retry_after))
     return response
 
 

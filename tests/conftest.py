@@ -11,7 +11,7 @@ import time_machine
 from django.conf import settings
 from django.core.cache import cache
 
-from calls import backend
+from calls import backend, recording_streams
 from calls.simulator import Simulator
 
 
@@ -64,6 +64,13 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stream_slots(monkeypatch):
+    """Recording stream slots are per process: a WSGI server closes every response and so gives
+    each slot back, Django's test client only the responses a test reads to the end."""
+    monkeypatch.setattr(recording_streams, "SLOTS", recording_streams.StreamSlots())
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_transcript_turns_escape_everything_from_truedy():
         Turn(speaker='x" onmouseover="alert(1)', text="<script>alert(1)</script>", timestamp=0),
         Turn(speaker="agent", text='Tom & Jerry\'s "show"', timestamp=9),
     ]
-    html = transcript_turns(time_transcript(turns, 12, threshold=3), 2, "status=ended&")
+    html = transcript_turns(time_transcript(turns, 12, threshold=3).turns, 2, "status=ended&")
     assert "<script>" not in html and 'onmouseover="' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Tom &amp; Jerry&#x27;s &quot;show&quot;" in html

@@ -33,3 +33,63 @@ def test_the_access_log_names_the_path_without_its_query(config):
     assert "%(U)s" in line_format
     for atom in ("%(r)s", "%(q)s", "%({raw_uri}e)s"):
         assert atom not in line_format
+
+
+def test_the_config_runs_our_bounded_worker(config):
+    from truedy_dashboard import gunicorn_worker
+
+    assert config["worker_class"] == gunicorn_worker.WORKER_CLASS
+    assert config["pre_request"] is gunicorn_worker.pre_request
+
+
+class _Conn:
+    def __init__(self, sock):
+        self.sock = sock
+
+
+class _Log:
+    def debug(self, *args):
+        pass
+
+
+class _Worker:
+    log = _Log()
+
+
+class _Request:
+    method, path = "GET", "/healthz"
+
+
+def test_once_the_head_is_in_its_clock_stops_and_each_read_or_write_is_bounded():
+    import socket
+    import threading
+
+    from truedy_dashboard import gunicorn_worker
+
+    ours, theirs = socket.socketpair()
+    timer = threading.Timer(60, lambda: None)
+    timer.start()
+    gunicorn_worker._serving.conn, gunicorn_worker._serving.timer = _Conn(ours), timer
+    try:
+        gunicorn_worker.pre_request(_Worker(), _Request())
+        assert timer.finished.is_set(), "the head's timer is cancelled"
+        assert ours.gettimeout() == gunicorn_worker.STALL_TIMEOUT
+    finally:
+        gunicorn_worker._serving.conn = gunicorn_worker._serving.timer = None
+        ours.close()
+        theirs.close()
+
+
+def test_a_late_head_is_cut_so_the_blocked_read_returns():
+    import socket
+
+    from truedy_dashboard import gunicorn_worker
+
+    ours, theirs = socket.socketpair()
+    theirs.sendall(b"GET /heal")  # and nothing more
+    ours.recv(9)
+    gunicorn_worker._cut(_Conn(ours))
+    assert ours.recv(10) == b""  # what gunicorn's parser sees: the end of input
+    gunicorn_worker._cut(_Conn(ours))  # twice, or on a closed socket: harmless
+    ours.close()
+    theirs.close()

@@ -220,6 +220,16 @@ LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
+# Recording streams through the proxy (calls/recording_streams.py), per process: at most this
+# many at once in all and per person (keep the total below GUNICORN_THREADS, so pages always
+# have threads), none longer than the deadline, ended when storage delivers less than the
+# minimum rate once the window of waiting has passed.
+RECORDING_STREAMS_MAX = env.int("RECORDING_STREAMS_MAX", default=8)
+RECORDING_STREAMS_PER_USER = env.int("RECORDING_STREAMS_PER_USER", default=4)
+RECORDING_STREAM_DEADLINE = env.float("RECORDING_STREAM_DEADLINE", default=600.0)
+RECORDING_MIN_BYTES_PER_SECOND = env.int("RECORDING_MIN_BYTES_PER_SECOND", default=2048)
+RECORDING_THROUGHPUT_WINDOW = env.float("RECORDING_THROUGHPUT_WINDOW", default=10.0)
+
 # A person's access to one call (its page, fragments, audio) is one audit row per this many
 # seconds, however many requests it took (calls/audit.py).
 AUDIT_DEDUPE_SECONDS = env.int("AUDIT_DEDUPE_SECONDS", default=300)

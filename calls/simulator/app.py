@@ -272,7 +272,7 @@ class Simulator:
             code = FAULT_CODES.get(refusal, "error")
             return error_response(refusal, code, "Injected storage failure.", request_id)
         assert call.ended is not None
-        return self._audio.response(
+        response = self._audio.response(
             call.recording.path,
             request_id=request_id,
             last_modified=http_date(call.ended // US),
@@ -280,6 +280,17 @@ class Simulator:
             if_range=request.headers.get("if-range"),
             head=request.method == "HEAD",
         )
+        drip = self.switches.recording_drip
+        if drip is not None and isinstance(response.body, ByteChunks):
+            response.body = ByteChunks(_dripping(response.body, *drip), close=response.body.close)
+        return response
+
+
+def _dripping(body: Iterable[bytes], chunk_bytes: int, every_seconds: float) -> Iterable[bytes]:
+    for block in body:
+        for start in range(0, len(block), chunk_bytes):
+            yield block[start : start + chunk_bytes]
+            time.sleep(every_seconds)
 
 
 def _malformed(kind: str, response: SimResponse, request_id: str) -> SimResponse:

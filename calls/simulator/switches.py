@@ -50,6 +50,7 @@ class Switches:
         self._rate_limit_per_minute: int | None = None
         self._variant: Variant = "primary"
         self._windows: dict[str, tuple[int, int]] = {}
+        self._recording_drip: tuple[int, float] | None = None
 
     @property
     def latency_seconds(self) -> float:
@@ -126,6 +127,19 @@ class Switches:
         with self._lock:
             self._storage_refusals.extend([status] * n)
 
+    def drip_recordings(self, chunk_bytes: int = 16, every_seconds: float = 2.0) -> None:
+        """Storage sends recordings ``chunk_bytes`` at a time, ``every_seconds`` apart: slow
+        enough to hold a connection for ever, never silent long enough to time out a read."""
+        if chunk_bytes < 1 or every_seconds < 0:
+            raise ValueError("chunk_bytes must be >= 1 and every_seconds >= 0")
+        with self._lock:
+            self._recording_drip = (chunk_bytes, every_seconds)
+
+    @property
+    def recording_drip(self) -> tuple[int, float] | None:
+        with self._lock:
+            return self._recording_drip
+
     def take_storage_refusal(self) -> int | None:
         with self._lock:
             return self._storage_refusals.popleft() if self._storage_refusals else None
@@ -162,6 +176,7 @@ class Switches:
             self._rate_limit_per_minute = None
             self._variant = "primary"
             self._windows.clear()
+            self._recording_drip = None
 
     def _arm(self, n: int, fault: Fault) -> None:
         if n < 0:

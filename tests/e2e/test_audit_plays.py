@@ -50,8 +50,9 @@ def test_one_play_with_seeks_and_a_pause_is_one_audit_row(signed_in, frozen_simu
 
     assert notes == [204], "the page notes a play once per load"
     assert len(ranges) > 1 and all(ranges), f"the player fetched ranges only: {ranges}"
+    # The page's note and the audio that left are one access: whichever came first wrote it.
     plays = AuditEvent.objects.filter(action="play_recording", user=e2e_user, call_id=call.id)
-    assert [(event.detail, event.status) for event in plays] == [("", 204)]
+    assert [(event.detail, event.status) for event in plays] in ([("", 204)], [("stream", 206)])
 
 
 def test_a_player_that_reconnects_after_a_dead_link_is_still_one_play(

@@ -24,7 +24,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
-HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT") or 5)
+HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT") or 3)
 STALL_TIMEOUT = float(os.environ.get("GUNICORN_STALL_TIMEOUT") or 30)
 WORKER_CLASS = "truedy_dashboard.gunicorn_worker.BoundedThreadWorker"
 

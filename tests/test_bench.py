@@ -10,6 +10,7 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from bench.bench import Row, TranscriptTrimmer, judge
+from tests.shifted_clock import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,6 +161,7 @@ def test_the_whole_bench_runs_with_tiny_sizes(tmp_path):
     done = subprocess.run(
         [sys.executable, "bench/bench.py", "--quick", "--cache", "locmem", "--out", str(out)],
         cwd=ROOT,
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=240,

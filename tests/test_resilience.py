@@ -381,7 +381,12 @@ def test_waiting_for_a_refresh_stops_when_it_fails(sim, monkeypatch):
     key = services._cache_key("calls", {"x": 1})
     lock = f"{key}:refresh"
     resilience.safe_add(lock, "someone-else", 15)
-    threading.Timer(0.2, resilience.safe_delete, args=[lock]).start()
+
+    def give_up():  # a thread that sleeps, not a threading.Timer: libfaketime breaks timed waits
+        time.sleep(0.2)
+        resilience.safe_delete(lock)
+
+    threading.Thread(target=give_up).start()
     started = time.monotonic()
     assert services._wait_for(key, lock) is None
     assert time.monotonic() - started < 1.0

@@ -16,6 +16,7 @@ import pytest
 
 from bench.harness import GUNICORN_CONF, Gunicorn, dashboard_env, free_port, sign_in
 from calls.simulator import Simulator, serve
+from tests.shifted_clock import subprocess_env
 from tests.test_recording_view import recorded_call
 
 pytestmark = pytest.mark.slow
@@ -48,6 +49,7 @@ def instance(truedy, collected_static, tmp_path_factory):
         cache_url="locmemcache://",
         static_root=collected_static,
     )
+    env = subprocess_env(env)
     env.update(
         GUNICORN_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
         GUNICORN_STALL_TIMEOUT=str(STALL_TIMEOUT),

@@ -8,11 +8,13 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
-# Not Django's "staticfiles" tag: `collectstatic` itself runs those checks first.
+# Run where pages are to be served, not by every command: `runserver` (our own, in
+# truedy_dashboard/management), the WSGI module (gunicorn), and `check --deploy`. A deployment
+# migrates before it collects, and `collectstatic` runs Django's "staticfiles" checks itself.
 COLLECTED_STATIC = "collected_static"
 
 
-@checks.register(COLLECTED_STATIC)
+@checks.register(COLLECTED_STATIC, deploy=True)
 def static_files_collected(
     app_configs: list[AppConfig] | None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -37,6 +39,7 @@ def static_files_collected(
 def refuse_to_serve_unless_ready() -> None:
     """gunicorn runs no system checks: the WSGI module calls this so that a worker fails to
     boot, with the fix in the message, instead of answering 500 on every page."""
-    problems = [m for m in checks.run_checks(tags=[COLLECTED_STATIC]) if m.is_serious()]
+    found = checks.run_checks(tags=[COLLECTED_STATIC], include_deployment_checks=True)
+    problems = [message for message in found if message.is_serious()]
     if problems:
         raise ImproperlyConfigured("\n".join(str(problem) for problem in problems))

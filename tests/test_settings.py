@@ -43,12 +43,17 @@ def test_production_starts_with_a_real_secret_key(collected_static):
 
 
 WSGI_START = ("-c", "import truedy_dashboard.wsgi")
+RUNSERVER = ("manage.py", "runserver", "--noreload", "127.0.0.1:8399")
 
 
-@pytest.mark.parametrize("start", [("manage.py", "check"), WSGI_START], ids=["runserver", "wsgi"])
+@pytest.mark.parametrize(
+    "start",
+    [RUNSERVER, WSGI_START, ("manage.py", "check", "--deploy")],
+    ids=["runserver", "wsgi", "check --deploy"],
+)
 def test_production_without_collected_static_files_refuses_to_start(tmp_path, start):
     """Not a 500 on every page ("Missing staticfiles manifest entry"): no start, and the fix.
-    runserver runs the system checks; gunicorn loads the WSGI module, which runs this one."""
+    Our runserver runs the check; gunicorn loads the WSGI module, which runs it too."""
     result = run_check(*start, **PRODUCTION, STATIC_ROOT=str(tmp_path))
     assert result.returncode != 0
     assert "Static files have not been collected" in result.stderr
@@ -57,6 +62,19 @@ def test_production_without_collected_static_files_refuses_to_start(tmp_path, st
 
 def test_the_wsgi_module_loads_once_static_files_are_collected(collected_static):
     result = run_check(*WSGI_START, **PRODUCTION, STATIC_ROOT=str(collected_static))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_deployment_migrates_before_it_collects_static_files(tmp_path):
+    """Only a server start (and `check --deploy`) needs them: `migrate` does not."""
+    result = run_check(
+        "manage.py",
+        "migrate",
+        "--noinput",
+        **PRODUCTION,
+        STATIC_ROOT=str(tmp_path / "static"),
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -31,6 +31,9 @@ logger = logging.getLogger("calls.recording_streams")
 
 
 class Stream(Protocol):
+    status_code: int
+    headers: dict[str, str]
+
     def iter_bytes(self) -> Iterator[bytes]: ...
 
     def close(self) -> None: ...
@@ -73,6 +76,19 @@ class StreamSlots:
 SLOTS = StreamSlots()
 
 
+def open_in_slot(owner: Hashable, open_stream: Callable[[], Stream]) -> "PacedStream | None":
+    """The stream ``open_stream`` opens, in a slot of ``owner``'s, paced; None when no slot is
+    free (nothing is opened then). A stream that fails to open gives its slot back."""
+    if not SLOTS.take(owner):
+        return None
+    try:
+        stream = open_stream()
+    except BaseException:
+        SLOTS.give_back(owner)
+        raise
+    return PacedStream(stream, release=lambda: SLOTS.give_back(owner))
+
+
 class PacedStream:
     """A recording's bytes, ended early when storage is too slow or the deadline passes; its
     slot is given back exactly once, when it ends or is closed (even never started)."""
@@ -85,6 +101,8 @@ class PacedStream:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stream = stream
+        self.status_code = stream.status_code
+        self.headers = stream.headers
         self._chunks = stream.iter_bytes()
         self._release: Callable[[], None] | None = release
         self._clock = clock

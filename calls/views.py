@@ -222,27 +222,22 @@ def call_recording(request: HttpRequest, call_id: str) -> HttpResponse:
     the browser only ever sees our URL and seeking works."""
     if not is_valid_call_id(call_id):
         return _recording_unavailable(request, 404, "There is no such call.")
-    owner = request.user.pk
-    if not recording_streams.SLOTS.take(owner):
+    try:
+        stream = recording_streams.open_in_slot(
+            request.user.pk,
+            lambda: services.open_recording(
+                call_id,
+                range_header=request.headers.get("Range"),
+                if_range=request.headers.get("If-Range"),
+            ),
+        )
+    except TruedyError as error:
+        return _recording_failed(request, error)
+    if stream is None:
         response = _recording_unavailable(request, 503, TOO_MANY_STREAMS)
         response["Retry-After"] = str(STREAM_RETRY_AFTER)
         return response
-    try:
-        stream = services.open_recording(
-            call_id,
-            range_header=request.headers.get("Range"),
-            if_range=request.headers.get("If-Range"),
-        )
-    except TruedyError as error:
-        recording_streams.SLOTS.give_back(owner)
-        return _recording_failed(request, error)
-    except BaseException:
-        recording_streams.SLOTS.give_back(owner)
-        raise
-    paced = recording_streams.PacedStream(
-        stream, release=lambda: recording_streams.SLOTS.give_back(owner)
-    )
-    response = StreamingHttpResponse(paced, status=stream.status_code, content_type="audio/mpeg")
+    response = StreamingHttpResponse(stream, status=stream.status_code, content_type="audio/mpeg")
     for name, value in stream.headers.items():  # the client keeps only what playback needs
         response[name] = value
     response["Cache-Control"] = NO_STORE

@@ -10,6 +10,9 @@ from .test_recording_view import body, recorded_call
 
 
 class FakeStream:
+    status_code = 200
+    headers: dict[str, str] = {}
+
     def __init__(self, chunks, clock, seconds_per_chunk):
         self._chunks, self._clock, self._step = chunks, clock, seconds_per_chunk
         self.closed = False

@@ -253,10 +253,10 @@ def clear_cache_keep_agents() -> None:
     """An empty cache, except the agent list every page shows (its own key, 5 minutes)."""
     from django.core.cache import cache
 
-    from calls import services
+    from calls.upstream import reads
 
     cache.clear()
-    services.agent_names()
+    reads.agent_names()
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -348,9 +348,9 @@ def measure_misses(pages: Pages, sizes: Sizes, api: httpx.Client) -> dict[str, A
 def browsing_mix(pages: Pages) -> list[tuple[str, dict[str, str]]]:
     """100 page views as a few ops people browse: filtered lists, paging, calls opened from a
     list, back to the list, the same views again by a colleague; some lists as htmx fragments."""
-    from calls import services
+    from calls.upstream import reads
 
-    agent = sorted(services.agent_names())[0]
+    agent = sorted(reads.agent_names())[0]
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
     lists = [
         "tz=UTC",
@@ -480,11 +480,11 @@ def measure_transcripts(pages: Pages, sizes: Sizes) -> list[dict[str, Any]]:
 
 
 def measure_recording(pages: Pages, sizes: Sizes) -> dict[str, Any]:
-    from calls import services
+    from calls.upstream import reads
 
     upstream = pages.upstream
     url = f"/calls/{upstream.recorded_call_id}/recording"
-    link = services.get_call(upstream.recorded_call_id).recording_url
+    link = reads.get_call(upstream.recorded_call_id).recording_url
     result: dict[str, Any] = {"sizes": []}
     for megabytes in sizes.recording_mb:
         upstream.use_recording(megabytes)
@@ -858,9 +858,9 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(env)
         pages = Pages(upstream)
         upstream.simulator.switches.latency_seconds = args.latency_ms / 1000
-        from calls import services
+        from calls.upstream import reads
 
-        ended = services.list_calls(limit=50)
+        ended = reads.list_calls(limit=50)
         call_url = f"/calls/{ended.calls[25].id}/?{LIST_QUERY}"
         results: dict[str, Any] = {
             "config": {

@@ -37,12 +37,15 @@ from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from calls import backend, services  # noqa: E402
+from calls.upstream import (  # noqa: E402
+    gateway,
+    reads,
+)
 
 
 def timed_get(client: Client, url: str, **headers: str) -> tuple[float, int, int]:
     """Server time of one GET (ms), its status, and the upstream requests it caused."""
-    sim = backend.get_simulator()
+    sim = gateway.get_simulator()
     before = len(sim.requests)
     started = time.perf_counter()
     response = client.get(url, **headers)
@@ -57,8 +60,8 @@ def timed_get(client: Client, url: str, **headers: str) -> tuple[float, int, int
 
 
 def pages() -> list[tuple[str, str, dict[str, str]]]:
-    listing = services.list_calls(status="ended", limit=50).calls
-    sim = backend.get_simulator()
+    listing = reads.list_calls(status="ended", limit=50).calls
+    sim = gateway.get_simulator()
     long_call = next(c.id for c in sim.data.calls if c.kind == "long")
     now = sim.clock.now_us()
     recorded = next(
@@ -88,9 +91,9 @@ def main() -> None:
     user = get_user_model().objects.create_user("bench", password="x" * 20, is_staff=True)
     client = Client()
     client.force_login(user)
-    backend.get_simulator().switches.latency_seconds = 0  # the set-up pass is not measured
+    gateway.get_simulator().switches.latency_seconds = 0  # the set-up pass is not measured
     targets = pages()
-    backend.get_simulator().switches.latency_seconds = args.latency_ms / 1000
+    gateway.get_simulator().switches.latency_seconds = args.latency_ms / 1000
 
     print(f"upstream latency {args.latency_ms} ms; {args.repeat} runs each; times are server ms")
     header = (

@@ -2,7 +2,7 @@
 
 The upstream is faked at the HTTP level (``httpx.MockTransport``) with pages of 100 synthetic
 calls built on request, so what is measured is our code: the client (request, JSON parse,
-records), ``services.list_calls`` (cache and resilience), the paging with its prefetch, and the
+records), ``reads.list_calls`` (cache and resilience), the paging with its prefetch, and the
 CSV rows and chunks a ``StreamingHttpResponse`` sends. Two memory figures: the tracemalloc peak
 of Python allocations during the export (a run of its own, since tracing slows it down), and the
 growth of the process's resident set (RSS), which includes the cache's copies of the pages.
@@ -91,14 +91,16 @@ def _export(rows: int) -> int:
     """One whole export through the client, services, paging and CSV; the bytes it sends."""
     from zoneinfo import ZoneInfo
 
-    from calls import export, services
-    from calls.paging import iter_matching_calls
+    from calls.services import export
+    from calls.truedy.filters import CallFilters
+    from calls.upstream import reads
+    from calls.upstream.paging import iter_matching_calls
 
-    calls = iter_matching_calls({}, as_of=T0)
+    calls = iter_matching_calls(CallFilters(), as_of=T0)
     lines = export.csv_lines(
         calls,
         zone=ZoneInfo("Europe/Berlin"),
-        agent_names=services.agent_names(),
+        agent_names=reads.agent_names(),
         link=export.call_link("https://dashboard.example/calls/"),
     )
     return sum(len(chunk) for chunk in export.chunked(lines))
@@ -122,11 +124,14 @@ def run(rows: int = 100_000, *, trace: bool = True) -> dict[str, Any]:
     _setup_django()
     from django.core.cache import cache
 
-    from calls import backend, export, paging, services  # noqa: F401  (imported before RSS)
-    from calls.client import TruedyClient
+    from calls.truedy.client import TruedyClient
+    from calls.upstream import (
+        gateway,
+        reads,  # noqa: F401  imported before RSS
+    )
 
-    saved = backend._client
-    backend._client = TruedyClient(base_url=BASE_URL, api_key=API_KEY, transport=fake_truedy(rows))
+    saved = gateway._client
+    gateway._client = TruedyClient(base_url=BASE_URL, api_key=API_KEY, transport=fake_truedy(rows))
     try:
         cache.clear()
         rss_before = _rss_kib()
@@ -145,8 +150,8 @@ def run(rows: int = 100_000, *, trace: bool = True) -> dict[str, Any]:
                 tracemalloc.stop()
                 cache.clear()
     finally:
-        backend._client.close()
-        backend._client = saved
+        gateway._client.close()
+        gateway._client = saved
     return {
         "rows": rows,
         "seconds": round(seconds, 2),

@@ -1,6 +1,7 @@
-"""Request-wide policy: who may see the dashboard, which time zone they read it in, and how long
-a page may wait for Truedy."""
+"""Request-wide policy: the request's id and timings, who may see the dashboard, which time zone
+they read it in, what a browser may keep, and how long a page may wait for Truedy."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,11 +11,61 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from calls.client import deadline
-from calls.resilience import collecting_stale_reads
-from calls.timezones import ZONE_COOKIE, zone_or_none
+from calls.lib.server_timing import HEADER as SERVER_TIMING_HEADER
+from calls.lib.server_timing import collecting_timings, current_timings
+from calls.lib.timezones import ZONE_COOKIE, zone_or_none
+from calls.logs import HEADER as REQUEST_ID_HEADER
+from calls.logs import accepted_or_new, request_id_bound
+from calls.truedy.client import deadline
+from calls.upstream.resilience import collecting_stale_reads
 
 PRIVATE_NO_STORE = "private, no-store"
+
+
+class RequestIdMiddleware:
+    """First in the chain: every later middleware, view and log line sees the id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = accepted_or_new(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        with request_id_bound(request_id):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class ServerTimingMiddleware:
+    """Near the top of MIDDLEWARE: ``total`` covers the middleware below it and the view.
+
+    A streaming response (a recording) gets the header with what was known before its first
+    byte: the time to open the upstream stream, not the minutes it then plays for.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with collecting_timings() as timings:
+            start = time.perf_counter()
+            response = self.get_response(request)
+        response[SERVER_TIMING_HEADER] = timings.header(time.perf_counter() - start)
+        return response
+
+    def process_template_response(
+        self, request: HttpRequest, response: TemplateResponse
+    ) -> TemplateResponse:
+        # Template-response hooks run bottom-up, so this one (near the top) is the last before
+        # Django renders: everything from here to the post-render callback is rendering.
+        timings = current_timings()
+        if timings is not None:
+            start = time.perf_counter()
+            response.add_post_render_callback(
+                lambda rendered: timings.add("render", time.perf_counter() - start)
+            )
+        return response
 
 
 class StaffRequiredMiddleware:

@@ -1,33 +1,35 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from calls import export_views, saved_views, views
+from calls.views import call_detail, call_list, downloads, saved_views
+
+app_name = "calls"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/calls/", permanent=False)),
-    path("calls/", views.call_list, name="call_list"),
+    path("calls/", call_list.call_list, name="call_list"),
     # Before the call patterns: "export.csv" must never be taken for a call id.
-    path("calls/export.csv", export_views.calls_export_csv, name="calls_export_csv"),
+    path("calls/export.csv", downloads.calls_export_csv, name="calls_export_csv"),
     # Also before them: "totals" and "saved-views" are not call ids either.
-    path("calls/totals/", views.call_totals, name="call_totals"),
+    path("calls/totals/", call_list.call_totals, name="call_totals"),
     path("calls/saved-views/", saved_views.saved_view_create, name="saved_view_create"),
     path(
         "calls/saved-views/<int:view_id>/delete",
         saved_views.saved_view_delete,
         name="saved_view_delete",
     ),
-    # <str:> takes any segment: the view checks it against the call-id pattern before use (S13).
-    path("calls/<str:call_id>/", views.call_detail, name="call_detail"),
-    path("calls/<str:call_id>/recording", views.call_recording, name="call_recording"),
+    # <str:> takes any segment: the view checks it against the call-id pattern before use.
+    path("calls/<str:call_id>/", call_detail.call_detail, name="call_detail"),
+    path("calls/<str:call_id>/recording", downloads.call_recording, name="call_recording"),
     path(
         "calls/<str:call_id>/transcript.txt",
-        views.call_transcript_text,
+        downloads.call_transcript_text,
         name="call_transcript_text",
     ),
     path(
         "calls/<str:call_id>/transcript.json",
-        export_views.call_transcript_json,
+        downloads.call_transcript_json,
         name="call_transcript_json",
     ),
-    path("calls/<str:call_id>/played", views.call_played, name="call_played"),
+    path("calls/<str:call_id>/played", call_detail.call_played, name="call_played"),
 ]

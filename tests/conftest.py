@@ -11,8 +11,9 @@ import time_machine
 from django.conf import settings
 from django.core.cache import cache
 
-from calls import backend, recording_streams
+from calls.services import recording_streams
 from calls.simulator import Simulator
+from calls.upstream import gateway
 
 
 def _unreachable_backends() -> list[str]:
@@ -76,7 +77,7 @@ def _fresh_stream_slots(monkeypatch):
 @pytest.fixture
 def simulator():
     """The process-wide embedded simulator the dashboard talks to, with its request log emptied."""
-    sim = backend.get_simulator()
+    sim = gateway.get_simulator()
     sim.reset_requests()
     yield sim
     sim.reset_requests()
@@ -126,10 +127,10 @@ def frozen_simulator(monkeypatch):
     and both are put back afterwards.
     """
     sim = Simulator(seed=42, call_count=2000, now=FROZEN_NOW)
-    monkeypatch.setattr(backend, "_simulator", sim)
-    monkeypatch.setattr(backend, "_client", None)
+    monkeypatch.setattr(gateway, "_simulator", sim)
+    monkeypatch.setattr(gateway, "_client", None)
     yield sim
-    client = backend._client
+    client = gateway._client
     if client is not None:
         client.close()
 

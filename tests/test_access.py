@@ -4,8 +4,8 @@ prompt or a signed recording link."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from calls import backend
 from calls.simulator import Simulator, serve
+from calls.upstream import gateway
 
 from .test_call_page_view import ENDED_5S_AGO, LIVE, an_ended_call_with_turns
 from .test_recording_view import recorded_call
@@ -157,7 +157,7 @@ def test_no_response_carries_the_key_a_system_prompt_or_a_signed_link(
     server = serve(remote, host="127.0.0.1", port=0)
     settings.TRUEDY_API_KEY = SENTINEL_KEY
     settings.TRUEDY_API_BASE_URL = server.base_url
-    backend.reset()
+    gateway.reset()
     prompts = [agent.system_prompt for agent in remote.data.agents]
     try:
         ended = an_ended_call_with_turns(remote)
@@ -192,7 +192,7 @@ def test_no_response_carries_the_key_a_system_prompt_or_a_signed_link(
         # Streams are read while the upstream is still up.
         bodies = [b"".join(r.streaming_content) if r.streaming else r.content for r in responses]
     finally:
-        backend.reset()
+        gateway.reset()
         server.shutdown()
     assert remote.requests, "the dashboard did not use the configured API"
     assert [r.status_code for r in responses] == [

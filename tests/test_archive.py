@@ -8,9 +8,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from calls import archive, backend
+from calls.archive import recordings, retention, store
 from calls.models import ArchivedCall
-from calls.records import parse_call
+from calls.truedy.records import parse_call
+from calls.upstream import gateway
 from tests.conftest import FROZEN_NOW
 from tests.payloads import OMIT, call_payload, turn
 
@@ -26,7 +27,7 @@ def call(**overrides):
 
 
 def stored(**overrides):
-    return archive.store_call(call(recording_url=None, **overrides), source="test")
+    return store.store_call(call(recording_url=None, **overrides), source="test")
 
 
 # --- store_call never regresses --------------------------------------------------------------
@@ -100,9 +101,9 @@ def test_search_text_holds_the_transcript_lines_and_summary_lower_cased():
 @pytest.mark.django_db
 def test_to_record_gives_back_the_call_without_its_link():
     original = call()
-    archive.store_call(original, source="test", copy=False)
+    store.store_call(original, source="test", copy=False)
 
-    record = archive.to_record(archive.get_archived("call_0001"))
+    record = store.to_record(store.get_archived("call_0001"))
 
     assert record.recording_url is None
     assert record.transcript == original.transcript
@@ -113,7 +114,7 @@ def test_to_record_gives_back_the_call_without_its_link():
         original.cost_cents,
         original.to_number,
     )
-    assert archive.get_archived("call_nope") is None
+    assert store.get_archived("call_nope") is None
 
 
 @pytest.mark.shared_backends
@@ -137,16 +138,16 @@ def test_concurrent_stores_of_one_call_keep_one_row_and_the_final_state():
     barrier = threading.Barrier(len(versions))
     errors = []
 
-    def store(version):
+    def store_version(version):
         try:
             barrier.wait()
-            archive.store_call(version, source="test")
+            store.store_call(version, source="test")
         except Exception as error:  # reported below
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=store, args=(v,)) for v in versions]
+    threads = [threading.Thread(target=store_version, args=(v,)) for v in versions]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -163,7 +164,7 @@ def test_concurrent_stores_of_one_call_keep_one_row_and_the_final_state():
 
 def recent_recorded_call(sim):
     """A call that ended within the last 24 h with a recording, as the API lists it."""
-    page = backend.get_client().list_calls(
+    page = gateway.get_client().list_calls(
         status="ended", created_after=FROZEN_NOW - timedelta(hours=20), limit=100
     )
     for listed in page.calls:
@@ -180,7 +181,7 @@ def simulator_mp3(sim, call_id):
 def test_an_ended_call_gets_its_recording_copied_byte_for_byte(frozen_simulator, media):
     listed = recent_recorded_call(frozen_simulator)
 
-    row = archive.store_call(listed, source="test")
+    row = store.store_call(listed, source="test")
 
     assert row.recording.name == f"recordings/{listed.created_at:%Y/%m}/{listed.id}.mp3"
     with default_storage.open(row.recording.name) as handle:
@@ -196,14 +197,14 @@ def test_a_failed_copy_is_left_for_the_next_attempt_and_a_done_one_not_repeated(
     listed = recent_recorded_call(frozen_simulator)
     frozen_simulator.switches.refuse_recordings_next(1, status=503)
 
-    row = archive.store_call(listed, source="test")
+    row = store.store_call(listed, source="test")
     assert not row.recording
-    assert not default_storage.exists(archive.recording_name(listed))
+    assert not default_storage.exists(recordings.recording_name(listed))
 
-    row = archive.store_call(listed, source="test")
+    row = store.store_call(listed, source="test")
     assert row.recording
     frozen_simulator.reset_requests()
-    archive.store_call(listed, source="test")
+    store.store_call(listed, source="test")
     assert frozen_simulator.requests == []  # already copied: storage is not asked again
 
 
@@ -213,7 +214,7 @@ def test_an_expired_link_is_not_even_tried(frozen_simulator, media):
     frozen_simulator.clock.advance(25 * 3600)
     frozen_simulator.reset_requests()
 
-    row = archive.store_call(listed, source="test")
+    row = store.store_call(listed, source="test")
 
     assert not row.recording and frozen_simulator.requests == []
 
@@ -225,7 +226,7 @@ def test_an_expired_link_is_not_even_tried(frozen_simulator, media):
 def archived_after_expiry(frozen_simulator, media):
     """A call whose recording was archived, with the clock moved past Truedy's 24 h link."""
     listed = recent_recorded_call(frozen_simulator)
-    archive.store_call(listed, source="sync")
+    store.store_call(listed, source="sync")
     frozen_simulator.clock.advance(25 * 3600)
     return listed.id, simulator_mp3(frozen_simulator, listed.id)
 
@@ -312,7 +313,7 @@ def test_when_truedy_is_unreachable_the_archive_copy_beats_an_error_page(
     frozen_simulator, staff_client
 ):
     listed = recent_recorded_call(frozen_simulator)
-    archive.store_call(listed, source="sync", copy=False)
+    store.store_call(listed, source="sync", copy=False)
     frozen_simulator.switches.fail_next(20, status=503)
 
     page = staff_client.get(f"/calls/{listed.id}/")
@@ -351,7 +352,7 @@ def test_purge_deletes_calls_older_than_the_retention_and_their_files(settings, 
     old.recording = default_storage.save("recordings/2026/09/call_old.mp3", ContentFile(b"x"))
     old.save()
 
-    deleted = archive.purge_expired(FROZEN_NOW)
+    deleted = retention.purge_expired(FROZEN_NOW)
 
     assert deleted == 1
     assert list(ArchivedCall.objects.values_list("id", flat=True)) == ["call_new"]
@@ -363,7 +364,7 @@ def test_retention_zero_keeps_everything(settings):
     settings.ARCHIVE_RETENTION_DAYS = 0
     stored(id="call_ancient", created_at="2019-01-01T00:00:00Z")
 
-    assert archive.purge_expired(FROZEN_NOW) == 0
+    assert retention.purge_expired(FROZEN_NOW) == 0
     assert ArchivedCall.objects.filter(pk="call_ancient").exists()
 
 

@@ -12,8 +12,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from calls import audit
 from calls.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
+from calls.services import audit
 
 from .conftest import upstream_paths
 from .test_call_page_view import an_ended_call_with_turns

@@ -111,9 +111,9 @@ def test_zone_options_escape_whatever_they_are_given():
 
 
 def test_transcript_turns_escape_everything_from_truedy():
-    from calls.records import Turn
+    from calls.services.transcripts import time_transcript
     from calls.templatetags.call_format import transcript_turns
-    from calls.transcript_timing import time_transcript
+    from calls.truedy.records import Turn
 
     turns = [
         Turn(speaker='x" onmouseover="alert(1)', text="<script>alert(1)</script>", timestamp=0),
@@ -134,8 +134,8 @@ def test_list_rows_escape_what_truedy_sends_and_quote_odd_ids():
 
     from django.utils import timezone
 
-    from calls.records import Call
-    from calls.search import MatchingLine
+    from calls.archive.search import MatchingLine
+    from calls.truedy.records import Call
 
     hostile = "<script>alert(1)</script>"
     call = Call(

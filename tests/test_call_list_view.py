@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from calls import backend
+from calls.upstream import gateway
 
 from .conftest import upstream_paths
 
@@ -313,7 +313,7 @@ def test_yesterdays_failed_inbound_calls_of_one_agent(staff_client, frozen_simul
     )
     response = staff_client.get(f"/calls/?{query}")
     rows = response.context["calls"]
-    expected = backend.get_client().list_calls(
+    expected = gateway.get_client().list_calls(
         agent_id=JORDAN, status="failed", direction="inbound", limit=100
     )
     in_day = [c for c in expected.calls if c.created_at.date().isoformat() == "2026-11-23"]

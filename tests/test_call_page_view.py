@@ -4,7 +4,7 @@
 import pytest
 from django.core.cache import cache
 
-from calls import backend, services
+from calls.upstream import gateway, reads
 
 from .conftest import upstream_paths
 
@@ -20,7 +20,7 @@ PARTIAL = {"HTTP_HX_REQUEST": "true"}
 def an_ended_call_with_turns(sim) -> str:
     for skeleton in sim.data.calls:
         if skeleton.kind == "support" and skeleton.status_at(sim.clock.now_us()) == "ended":
-            call = backend.get_client().get_call(skeleton.id)
+            call = gateway.get_client().get_call(skeleton.id)
             if call.transcript:
                 sim.reset_requests()
                 return call.id
@@ -38,7 +38,7 @@ def test_call_page_shows_the_header_and_the_transcript(staff_client, frozen_simu
     html = response.content.decode()
     call = response.context["call"]
     assert response.status_code == 200
-    assert services.agent_names()[call.agent_id] in html
+    assert reads.agent_names()[call.agent_id] in html
     assert call.contact_number in html
     assert call.created_at.strftime("%Y-%m-%d %H:%M:%S") in html
     assert call.ended_at.strftime("%Y-%m-%d %H:%M:%S") in html
@@ -168,7 +168,7 @@ def test_transcript_downloads_as_plain_text(staff_client, frozen_simulator):
     call_id = an_ended_call_with_turns(frozen_simulator)
     response = staff_client.get(f"/calls/{call_id}/transcript.txt")
     text = response.content.decode()
-    call = backend.get_client().get_call(call_id)
+    call = gateway.get_client().get_call(call_id)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == (

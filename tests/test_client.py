@@ -1,4 +1,4 @@
-"""calls.client: requests built, errors mapped, retries counted, ids and recordings guarded.
+"""calls.truedy.client: requests built, errors mapped, retries counted, ids and recordings guarded.
 
 No network: every test talks to an ``httpx.MockTransport`` that records the requests it gets.
 Sleeping is injected (a list records the waits) and the clock is frozen.
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calls import client as client_module
-from calls.client import CALL_ID_PATTERN, RecordingStream, TruedyClient, is_valid_call_id
-from calls.errors import (
+from calls.truedy import client as client_module
+from calls.truedy.client import CALL_ID_PATTERN, RecordingStream, TruedyClient, is_valid_call_id
+from calls.truedy.errors import (
     Forbidden,
     InvalidCallId,
     MalformedResponse,
@@ -35,7 +35,7 @@ from calls.errors import (
     UpstreamUnavailable,
     ValidationFailed,
 )
-from calls.records import Call, CallPage
+from calls.truedy.records import Call, CallPage
 from tests.payloads import (
     API_KEY,
     BASE_URL,

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from calls.client import TruedyClient
-from calls.errors import NotFound, RateLimited, RecordingUnavailable, Unauthorized
-from calls.records import DIRECTIONS, STATUSES
 from calls.simulator import API_PREFIX, DEFAULT_API_KEY, Simulator, serve
+from calls.truedy.client import TruedyClient
+from calls.truedy.errors import NotFound, RateLimited, RecordingUnavailable, Unauthorized
+from calls.truedy.records import DIRECTIONS, STATUSES
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from calls import backend
 from calls.simulator import Simulator
 from calls.simulator.isotime import to_datetime
 from calls.simulator.server import serve
 from calls.simulator.signing import LINK_LIFETIME_SECONDS
+from calls.upstream import gateway
 
 from .conftest import FROZEN_NOW, upstream_paths
 from .test_recording_view import recorded_call
@@ -35,11 +35,11 @@ def truedy(settings, frozen_simulator):
     server = serve(remote, host="127.0.0.1", port=0)
     settings.TRUEDY_API_KEY = remote.api_key
     settings.TRUEDY_API_BASE_URL = server.base_url
-    backend.reset()
+    gateway.reset()
     try:
         yield remote
     finally:
-        backend.reset()
+        gateway.reset()
         server.shutdown()
 
 

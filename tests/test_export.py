@@ -16,13 +16,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calls import backend, export, paging, services
-from calls.archive import store_call
-from calls.client import deadline, time_left
-from calls.errors import RateLimited, UpstreamUnavailable
-from calls.export_views import transcript_document
+from calls.archive.store import store_call
+from calls.labels import dollars
 from calls.models import AuditEvent
-from calls.records import Call, CallPage, Turn
+from calls.services import export
+from calls.services.export import transcript_document
+from calls.truedy.client import deadline, time_left
+from calls.truedy.errors import RateLimited, UpstreamUnavailable
+from calls.truedy.filters import CallFilters
+from calls.truedy.records import Call, CallPage, Turn
+from calls.upstream import cache as upstream_cache
+from calls.upstream import gateway, paging, reads
 
 from .conftest import FROZEN_NOW, upstream_paths
 from .test_call_page_view import an_ended_call_with_turns
@@ -55,7 +59,7 @@ def make_call(number: int, **overrides) -> Call:
 
 
 class FakeListing:
-    """``services.list_calls`` over a list of calls, newest first, counting what it is asked.
+    """``reads.list_calls`` over a list of calls, newest first, counting what it is asked.
 
     ``honour_before=False`` plays an upstream that ignores ``created_before``; ``arrive`` adds
     new calls at the top after the first request (calls arriving mid-export).
@@ -121,7 +125,9 @@ def calls_(count: int, start: int = 0) -> list[Call]:
 def test_every_call_in_order_although_pages_finish_out_of_order():
     listing = FakeListing(calls_(1050), jitter=0.01)
     got = list(
-        paging.iter_matching_calls({}, prefetch=3, fetch_page=listing, as_of=T0, page_size=100)
+        paging.iter_matching_calls(
+            CallFilters(), prefetch=3, fetch_page=listing, as_of=T0, page_size=100
+        )
     )
     assert [call.id for call in got] == [call.id for call in listing.calls]
     assert sorted(listing.offsets) == list(range(0, 1100, 100))
@@ -129,14 +135,14 @@ def test_every_call_in_order_although_pages_finish_out_of_order():
 
 def test_at_most_prefetch_pages_in_flight():
     listing = FakeListing(calls_(2000), jitter=0.005)
-    list(paging.iter_matching_calls({}, prefetch=2, fetch_page=listing, as_of=T0))
+    list(paging.iter_matching_calls(CallFilters(), prefetch=2, fetch_page=listing, as_of=T0))
     assert listing.peak_in_flight <= 2
     assert len(listing.offsets) == 20
 
 
 def test_pages_are_read_only_a_little_ahead_of_the_reader():
     listing = FakeListing(calls_(2000))
-    calls = paging.iter_matching_calls({}, prefetch=2, fetch_page=listing, as_of=T0)
+    calls = paging.iter_matching_calls(CallFilters(), prefetch=2, fetch_page=listing, as_of=T0)
     next(calls)
     time.sleep(0.1)  # give the prefetch every chance to run ahead
     assert sorted(listing.offsets) == [0, 100, 200]  # the page being read + 2
@@ -149,38 +155,50 @@ def test_pages_are_read_only_a_little_ahead_of_the_reader():
 
 def test_created_before_is_pinned_to_the_start_of_the_read():
     listing = FakeListing(calls_(250))
-    list(paging.iter_matching_calls({}, fetch_page=listing, as_of=T0))
+    list(paging.iter_matching_calls(CallFilters(), fetch_page=listing, as_of=T0))
     assert set(listing.befores) == {T0 + timedelta(microseconds=1)}
 
 
 def test_an_earlier_created_before_is_kept_and_a_later_one_pinned():
     earlier = T0 - timedelta(days=1)
     listing = FakeListing(calls_(10))
-    list(paging.iter_matching_calls({"created_before": earlier}, fetch_page=listing, as_of=T0))
+    list(
+        paging.iter_matching_calls(
+            CallFilters(created_before=earlier), fetch_page=listing, as_of=T0
+        )
+    )
     assert listing.befores == [earlier]
     listing = FakeListing(calls_(10))
     later = T0 + timedelta(days=1)
-    list(paging.iter_matching_calls({"created_before": later}, fetch_page=listing, as_of=T0))
+    list(
+        paging.iter_matching_calls(CallFilters(created_before=later), fetch_page=listing, as_of=T0)
+    )
     assert listing.befores == [T0 + timedelta(microseconds=1)]
 
 
 def test_without_as_of_the_pin_is_truedys_now(frozen_simulator):
     listing = FakeListing(calls_(10))
-    list(paging.iter_matching_calls({}, fetch_page=listing))
+    list(paging.iter_matching_calls(CallFilters(), fetch_page=listing))
     assert listing.befores == [FROZEN_NOW + timedelta(microseconds=1)]
 
 
 def test_calls_arriving_midway_are_left_out_by_the_pin():
     old = calls_(250)
     listing = FakeListing(old, arrive=[make_call(-n) for n in range(1, 6)])
-    got = [c.id for c in paging.iter_matching_calls({}, fetch_page=listing, prefetch=1, as_of=T0)]
+    got = [
+        c.id
+        for c in paging.iter_matching_calls(CallFilters(), fetch_page=listing, prefetch=1, as_of=T0)
+    ]
     assert got == [call.id for call in old]
 
 
 def test_a_shifted_page_is_deduplicated_when_upstream_ignores_the_pin():
     old = calls_(250)
     listing = FakeListing(old, honour_before=False, arrive=[make_call(-n) for n in range(1, 4)])
-    got = [c.id for c in paging.iter_matching_calls({}, fetch_page=listing, prefetch=1, as_of=T0)]
+    got = [
+        c.id
+        for c in paging.iter_matching_calls(CallFilters(), fetch_page=listing, prefetch=1, as_of=T0)
+    ]
     # Page 2 starts with the last 3 calls of page 1 again; they come out once.
     assert len(got) == len(set(got))
     assert set(got) >= {call.id for call in old}
@@ -188,7 +206,7 @@ def test_a_shifted_page_is_deduplicated_when_upstream_ignores_the_pin():
 
 def test_reading_stops_at_the_total():
     listing = FakeListing(calls_(250))
-    got = list(paging.iter_matching_calls({}, fetch_page=listing, as_of=T0))
+    got = list(paging.iter_matching_calls(CallFilters(), fetch_page=listing, as_of=T0))
     assert len(got) == 250
     assert sorted(listing.offsets) == [0, 100, 200]
 
@@ -201,14 +219,14 @@ def test_reading_stops_at_an_empty_page():
             return CallPage(page.calls, 1000, page.limit, page.offset)
 
     listing = Shrinking(calls_(150))
-    got = list(paging.iter_matching_calls({}, fetch_page=listing, prefetch=1, as_of=T0))
+    got = list(paging.iter_matching_calls(CallFilters(), fetch_page=listing, prefetch=1, as_of=T0))
     assert len(got) == 150
     assert sorted(listing.offsets) == [0, 100, 200]
 
 
 def test_no_matching_calls_is_one_request():
     listing = FakeListing([])
-    assert list(paging.iter_matching_calls({}, fetch_page=listing, as_of=T0)) == []
+    assert list(paging.iter_matching_calls(CallFilters(), fetch_page=listing, as_of=T0)) == []
     assert listing.offsets == [0]
 
 
@@ -216,7 +234,7 @@ def test_a_failure_halfway_comes_after_every_call_before_it():
     listing = FakeListing(calls_(500), fail_at=200)
     got = []
     with pytest.raises(UpstreamUnavailable):
-        for call in paging.iter_matching_calls({}, fetch_page=listing, as_of=T0):
+        for call in paging.iter_matching_calls(CallFilters(), fetch_page=listing, as_of=T0):
             got.append(call.id)
     assert got == [call.id for call in listing.calls[:200]]
 
@@ -224,14 +242,14 @@ def test_a_failure_halfway_comes_after_every_call_before_it():
 def test_a_failing_first_page_raises_before_any_call():
     listing = FakeListing(calls_(500), fail_at=0)
     with pytest.raises(UpstreamUnavailable):
-        next(paging.iter_matching_calls({}, fetch_page=listing, as_of=T0))
+        next(paging.iter_matching_calls(CallFilters(), fetch_page=listing, as_of=T0))
     assert listing.offsets == [0]
 
 
 def test_each_page_has_a_budget_of_its_own(settings):
     settings.TRUEDY_PAGE_DEADLINE = 10
     listing = FakeListing(calls_(300))
-    calls = paging.iter_matching_calls({}, fetch_page=listing, prefetch=1, as_of=T0)
+    calls = paging.iter_matching_calls(CallFilters(), fetch_page=listing, prefetch=1, as_of=T0)
     with deadline(2):  # the request's: what is left of it bounds the first page only
         next(calls)
     rest = list(calls)  # read later, as a streamed response is, outside the request's deadline
@@ -253,7 +271,9 @@ def test_a_short_rate_limit_is_waited_out():
             raise RateLimited("slow down", retry_after=2.0)
         return listing(**kwargs)
 
-    got = list(paging.iter_matching_calls({}, fetch_page=fetch, sleep=pauses.append, as_of=T0))
+    got = list(
+        paging.iter_matching_calls(CallFilters(), fetch_page=fetch, sleep=pauses.append, as_of=T0)
+    )
     assert len(got) == 150 and pauses == [2.0]
 
 
@@ -262,14 +282,16 @@ def test_a_long_rate_limit_ends_the_read():
         raise RateLimited("slow down", retry_after=600.0)
 
     with pytest.raises(RateLimited):
-        list(paging.iter_matching_calls({}, fetch_page=fetch, sleep=pytest.fail, as_of=T0))
+        list(
+            paging.iter_matching_calls(CallFilters(), fetch_page=fetch, sleep=pytest.fail, as_of=T0)
+        )
 
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError):
-        list(paging.iter_matching_calls({}, page_size=101, fetch_page=FakeListing([])))
+        list(paging.iter_matching_calls(CallFilters(), page_size=101, fetch_page=FakeListing([])))
     with pytest.raises(ValueError):
-        list(paging.iter_matching_calls({}, prefetch=0, fetch_page=FakeListing([])))
+        list(paging.iter_matching_calls(CallFilters(), prefetch=0, fetch_page=FakeListing([])))
 
 
 # --- CSV rows ----------------------------------------------------------------------------------
@@ -344,7 +366,7 @@ def test_header_names_the_zone_and_times_are_in_it():
     ("cents", "usd"), [(1234, "12.34"), (5, "0.05"), (100, "1.00"), (-150, "-1.50"), (None, "")]
 )
 def test_cost_in_dollars_is_exact(cents, usd):
-    assert export.usd(cents) == usd
+    assert dollars(cents, plain=True) == usd
 
 
 def test_missing_values_are_empty_cells():
@@ -411,7 +433,7 @@ def synthetic_pages(total: int):
 
 def _export_peak(rows: int) -> tuple[int, int]:
     """(bytes written, tracemalloc peak) of a whole export of ``rows`` synthetic calls."""
-    calls = paging.iter_matching_calls({}, fetch_page=synthetic_pages(rows), as_of=T0)
+    calls = paging.iter_matching_calls(CallFilters(), fetch_page=synthetic_pages(rows), as_of=T0)
     lines = export.csv_lines(
         calls, zone=BERLIN, agent_names={"agt_1": "Jordan"}, link=export.call_link("http://x/")
     )
@@ -443,7 +465,7 @@ def _download(response) -> list[list[str]]:
 
 @pytest.mark.django_db
 def test_export_holds_every_matching_call(staff_client, frozen_simulator):
-    total = services.list_calls(status="failed", limit=1).total
+    total = reads.list_calls(status="failed", limit=1).total
     assert total > 100  # more than one upstream page
     header, *rows = _download(staff_client.get("/calls/export.csv?status=failed&page=2"))
     assert len(rows) == total
@@ -460,7 +482,7 @@ def test_export_pages_are_not_cached(staff_client, frozen_simulator):
     from django.core.cache import cache
 
     def list_keys():
-        return [key for key in cache._cache if f"{services.CACHE_PREFIX}:calls:" in key]
+        return [key for key in cache._cache if f"{upstream_cache.CACHE_PREFIX}:calls:" in key]
 
     before = list_keys()
     _, *rows = _download(staff_client.get("/calls/export.csv?status=failed"))
@@ -470,14 +492,14 @@ def test_export_pages_are_not_cached(staff_client, frozen_simulator):
 
 @pytest.mark.django_db
 def test_unfiltered_export_matches_the_list(staff_client, frozen_simulator):
-    total = services.list_calls(limit=1).total
+    total = reads.list_calls(limit=1).total
     _, *rows = _download(staff_client.get("/calls/export.csv"))
     assert len(rows) == total
 
 
 @pytest.mark.django_db
 def test_export_is_in_the_viewers_zone(staff_client, frozen_simulator):
-    page = services.list_calls(direction="inbound", limit=1)
+    page = reads.list_calls(direction="inbound", limit=1)
     newest = page.calls[0]
     header, first, *_ = _download(
         staff_client.get("/calls/export.csv?direction=inbound&tz=America/New_York")
@@ -530,14 +552,14 @@ def test_upstream_down_before_the_first_row_is_the_friendly_page(staff_client, f
 def test_upstream_down_midway_ends_the_file_with_a_marked_row(
     staff_client, frozen_simulator, monkeypatch
 ):
-    real = services.read_list_page_once
+    real = reads.read_list_page_once
 
     def failing(**kwargs):
         if kwargs["offset"] >= 100:
             raise UpstreamUnavailable("Truedy answered 503", request_id="req_mid")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "read_list_page_once", failing)
+    monkeypatch.setattr(reads, "read_list_page_once", failing)
     _, *rows = _download(staff_client.get("/calls/export.csv"))
     assert len(rows) == 101
     assert rows[-1][0].startswith("EXPORT INCOMPLETE") and "req_mid" in rows[-1][0]
@@ -545,7 +567,7 @@ def test_upstream_down_midway_ends_the_file_with_a_marked_row(
 
 @pytest.mark.django_db
 def test_search_exports_from_the_archive(staff_client, frozen_simulator):
-    client = backend.get_client()
+    client = gateway.get_client()
     stored = [client.get_call(call.id) for call in client.list_calls(status="ended", limit=5).calls]
     for call in stored:
         store_call(call, source="test", copy=False)
@@ -587,7 +609,7 @@ def test_the_list_links_to_its_export(staff_client, frozen_simulator):
 @pytest.mark.django_db
 def test_transcript_json(staff_client, frozen_simulator, staff_user):
     call_id = an_ended_call_with_turns(frozen_simulator)
-    call = services.get_call(call_id)
+    call = reads.get_call(call_id)
     response = staff_client.get(f"/calls/{call_id}/transcript.json")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -598,7 +620,7 @@ def test_transcript_json(staff_client, frozen_simulator, staff_user):
     document = json.loads(response.content)
     assert document["call_id"] == call_id
     assert document["agent_id"] == call.agent_id
-    assert document["agent_name"] == services.agent_names()[call.agent_id]
+    assert document["agent_name"] == reads.agent_names()[call.agent_id]
     assert document["created_at"].endswith("Z")
     assert document["duration_seconds"] == call.duration_seconds
     assert document["turns"] == [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from calls import backend, services
+from calls.upstream import cache, gateway
 from tests.conftest import upstream_paths
 from tests.test_recording_view import recorded_call
 
@@ -134,7 +134,7 @@ IDS = [fault.name for fault in FAULTS]
 @pytest.fixture
 def no_sleeping(frozen_simulator, monkeypatch):
     """Retries back off for real in production; here they go at once."""
-    monkeypatch.setattr(backend.get_client(), "_sleep", lambda seconds: None)
+    monkeypatch.setattr(gateway.get_client(), "_sleep", lambda seconds: None)
     return frozen_simulator
 
 
@@ -143,13 +143,13 @@ def later(monkeypatch):
     """Move the cache's clock on, so every cached answer is past its fresh lifetime."""
 
     def move():
-        real = services.time
+        real = cache.time
         shifted = types.SimpleNamespace(
             time=lambda: real.time() + STALE_HOURS * 3600,
             monotonic=real.monotonic,
             sleep=real.sleep,
         )
-        monkeypatch.setattr(services, "time", shifted)
+        monkeypatch.setattr(cache, "time", shifted)
 
     return move
 

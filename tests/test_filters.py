@@ -9,16 +9,11 @@ from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls import services
-from calls.client import CALL_ID_PATTERN
-from calls.filters import (
-    PER_PAGE_CHOICES,
-    QUERY_ORDER,
-    CallFilterForm,
-    describe_errors,
-)
-from calls.records import DIRECTIONS, STATUSES
-from calls.timezones import ZONE_COOKIE, zone_names, zone_or_none
+from calls.forms import PER_PAGE_CHOICES, QUERY_ORDER, CallFilterForm, describe_errors
+from calls.lib.timezones import ZONE_COOKIE, zone_names, zone_or_none
+from calls.truedy.client import CALL_ID_PATTERN
+from calls.truedy.records import DIRECTIONS, STATUSES
+from calls.upstream import reads
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -95,7 +90,7 @@ def test_empty_query_means_first_page_without_filters() -> None:
 
 
 def test_api_params_are_the_keyword_arguments_of_list_calls() -> None:
-    accepted = set(inspect.signature(services.list_calls).parameters)
+    accepted = set(inspect.signature(reads.list_calls).parameters)
     assert set(valid_params()) == accepted
 
 

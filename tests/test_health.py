@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.utils import OperationalError
 from django.test import override_settings
 
-from calls import resilience
+from calls.upstream import resilience
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
 
@@ -49,7 +49,7 @@ def test_database_down_is_503_and_names_the_check(client, monkeypatch):
 
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "calls.redis_cache.SharedClientRedisCache",
+        "BACKEND": "calls.upstream.redis_cache.SharedClientRedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         "OPTIONS": {"socket_connect_timeout": 0.5},
     }

@@ -17,18 +17,18 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from calls import backend
-from calls.client import (
+from calls.forms import PER_PAGE_CHOICES, QUERY_ORDER
+from calls.simulator import Simulator
+from calls.simulator.signing import RECORDINGS_PATH
+from calls.truedy.client import (
     CALL_ID_PATTERN,
     PAGE_LIMIT_MAX,
     TruedyClient,
     format_timestamp,
     is_valid_call_id,
 )
-from calls.filters import PER_PAGE_CHOICES, QUERY_ORDER
-from calls.records import DIRECTIONS, STATUSES
-from calls.simulator import Simulator
-from calls.simulator.signing import RECORDINGS_PATH
+from calls.truedy.records import DIRECTIONS, STATUSES
+from calls.upstream import gateway
 
 from .test_recording_view import recorded_call
 
@@ -38,7 +38,7 @@ ALLOWED_STATUSES = {200, 206, 302, 400, 404, 410}
 
 # --- what may reach Truedy, from the client's own code ------------------------------------
 
-_SIMULATOR = httpx.URL(backend.SIMULATOR_BASE_URL)
+_SIMULATOR = httpx.URL(gateway.SIMULATOR_BASE_URL)
 API = _SIMULATOR.path.rstrip("/")  # "/api/public/v1"
 # GET /calls takes exactly the keyword arguments of TruedyClient.list_calls.
 LIST_KEYS = frozenset(inspect.signature(TruedyClient.list_calls).parameters) - {"self"}

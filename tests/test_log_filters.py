@@ -1,4 +1,4 @@
-"""calls.log_filters: log records and error reports lose URL query strings and the API key."""
+"""calls.logs: log records and error reports lose URL query strings and the API key."""
 
 import io
 import logging
@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from calls.log_filters import (
+from calls.logs import (
     MAX_REDACTED_LENGTH,
     REDACTED,
     RedactSecretsFilter,

@@ -1,4 +1,4 @@
-"""calls.media_guard and its use: a recording link reaches only Truedy's storage on public
+"""calls.truedy.media_guard and its use: a recording link reaches only Truedy's storage on public
 addresses (SSRF), and only audio is served from our origin (script through the proxy)."""
 
 import socket
@@ -9,16 +9,17 @@ import httpcore
 import httpx
 import pytest
 
-from calls import archive, backend
-from calls.client import LINK_REFUSED, TruedyClient
-from calls.errors import RecordingUnavailable
-from calls.media_guard import (
+from calls.archive import recordings, store
+from calls.truedy.client import LINK_REFUSED, TruedyClient
+from calls.truedy.errors import RecordingUnavailable
+from calls.truedy.media_guard import (
     PublicAddressBackend,
     StorageHosts,
     is_public_address,
     playable_type,
 )
-from calls.views import MEDIA_CSP
+from calls.upstream import gateway
+from calls.views.downloads import MEDIA_CSP
 from tests.payloads import API_KEY, BASE_URL
 from tests.test_recording_view import body, recorded_call
 
@@ -225,7 +226,7 @@ def storage_answering(monkeypatch, content_type: str) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"Content-Type": content_type}, content=HOSTILE)
 
-    client = backend.get_client()
+    client = gateway.get_client()
     monkeypatch.setattr(client, "_media", httpx.Client(transport=httpx.MockTransport(handle)))
 
 
@@ -260,10 +261,10 @@ def test_audio_is_served_sandboxed(staff_client, frozen_simulator):
 
 
 def test_the_archive_never_stores_what_is_not_audio(frozen_simulator, monkeypatch):
-    call = backend.get_client().get_call(recorded_call(frozen_simulator).id)
-    archived = archive.store_call(call, source="sync", copy=False)
+    call = gateway.get_client().get_call(recorded_call(frozen_simulator).id)
+    archived = store.store_call(call, source="sync", copy=False)
     storage_answering(monkeypatch, "text/html")
-    assert archive.copy_recording(archived, call) is False
+    assert recordings.copy_recording(archived, call) is False
     archived.refresh_from_db()
     assert not archived.recording
 
@@ -274,7 +275,7 @@ def test_a_refused_link_names_no_exception_on_the_page(staff_client, frozen_simu
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    client = backend.get_client()
+    client = gateway.get_client()
     monkeypatch.setattr(client, "_sleep", lambda seconds: None)
     monkeypatch.setattr(client, "_media", httpx.Client(transport=httpx.MockTransport(refuse)))
     response = staff_client.get(f"/calls/{call.id}/recording")

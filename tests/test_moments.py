@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calls.moments import LONGEST, parse_moment
+from calls.services.transcripts import LONGEST, parse_offset
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ from calls.moments import LONGEST, parse_moment
     ],
 )
 def test_moments_people_write(text, seconds):
-    assert parse_moment(text) == seconds
+    assert parse_offset(text) == seconds
 
 
 @pytest.mark.parametrize(
@@ -49,19 +49,19 @@ def test_moments_people_write(text, seconds):
 )
 def test_anything_else_is_explained(text):
     with pytest.raises(ValueError, match="t=83, t=1:23 or t=1m23s"):
-        parse_moment(text)
+        parse_offset(text)
 
 
 def test_nothing_longer_than_a_day():
-    assert parse_moment("86400") == LONGEST
+    assert parse_offset("86400") == LONGEST
     with pytest.raises(ValueError, match="longer than any call"):
-        parse_moment("86401")
+        parse_offset("86401")
 
 
 @given(st.text(max_size=30))
 def test_any_text_is_a_moment_or_a_clear_error(text):
     try:
-        seconds = parse_moment(text)
+        seconds = parse_offset(text)
     except ValueError as error:
         assert "t=1:23" in str(error)
     else:
@@ -73,5 +73,5 @@ def test_every_way_of_writing_a_second_agrees(total):
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     clock = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    assert parse_moment(str(total)) == parse_moment(clock) == total
-    assert parse_moment(f"{hours}h{minutes}m{seconds}s") == total
+    assert parse_offset(str(total)) == parse_offset(clock) == total
+    assert parse_offset(f"{hours}h{minutes}m{seconds}s") == total

@@ -1,10 +1,10 @@
-"""calls.recording_streams: slots per process and per person, and streams ended when storage is
-too slow or the deadline passes, each slot given back exactly once."""
+"""calls.services.recording_streams: slots per process and per person, and streams ended when
+storage is too slow or the deadline passes, each slot given back exactly once."""
 
 import pytest
 
-from calls import recording_streams
-from calls.recording_streams import PacedStream, StreamCut, StreamSlots
+from calls.services import recording_streams
+from calls.services.recording_streams import PacedStream, StreamCut, StreamSlots
 
 from .test_recording_view import body, recorded_call
 

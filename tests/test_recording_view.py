@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from calls import services
+from calls.upstream import cache as upstream_cache
+from calls.upstream import reads
 
 pytestmark = pytest.mark.django_db
 
@@ -133,10 +134,10 @@ def test_an_unknown_call_has_no_recording(staff_client, frozen_simulator):
 def test_a_link_refused_by_storage_is_fetched_again(staff_client, frozen_simulator):
     """The cached call holds a link Truedy has since replaced: one fresh fetch, then play."""
     call = recorded_call(frozen_simulator)
-    fresh = services.get_call(call.id)
+    fresh = reads.get_call(call.id)
     stale = dataclasses.replace(fresh, recording_url=fresh.recording_url.replace("sig", "gis"))
-    entry = services.Entry(stale, timezone.now(), time.time() + 60)
-    cache.set(services._cache_key("call", {"id": call.id}), entry, 60)
+    entry = upstream_cache.Entry(stale, timezone.now(), time.time() + 60)
+    cache.set(upstream_cache.cache_key("call", {"id": call.id}), entry, 60)
     frozen_simulator.reset_requests()
     response = staff_client.get(f"/calls/{call.id}/recording")
     assert response.status_code == 200
@@ -152,12 +153,12 @@ def test_a_link_refused_by_storage_is_fetched_again(staff_client, frozen_simulat
 def test_the_recording_link_is_never_cached_past_its_expiry(frozen_simulator):
     call = recorded_call(frozen_simulator, ended_within_hours=24)
     # Stand five minutes before the link dies: the call may be cached for three at most.
-    ended = services.get_call(call.id).ended_at
+    ended = reads.get_call(call.id).ended_at
     frozen_simulator.clock.set(ended + timedelta(hours=23, minutes=55))
     cache.clear()
-    fetched = services.get_call(call.id)
+    fetched = reads.get_call(call.id)
     assert fetched.recording_url
-    ttl = services.call_ttl(fetched, frozen_simulator.clock.now())
+    ttl = reads.call_ttl(fetched, frozen_simulator.clock.now())
     assert ttl == 180
     assert frozen_simulator.clock.now() + timedelta(seconds=ttl) < ended + timedelta(hours=24)
 

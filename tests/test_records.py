@@ -1,4 +1,4 @@
-"""calls.records: every documented payload variant, and garbage -> MalformedResponse only."""
+"""calls.truedy.records: every documented payload variant, and garbage -> MalformedResponse only."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls.errors import MalformedResponse
-from calls.records import (
+from calls.truedy.errors import MalformedResponse
+from calls.truedy.records import (
     Agent,
     Call,
     CallPage,

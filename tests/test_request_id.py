@@ -10,10 +10,10 @@ import sys
 import pytest
 from django.test import override_settings
 
-from calls.log_filters import RedactSecretsFilter
-from calls.request_id import (
+from calls.logs import (
     NO_REQUEST,
     JsonFormatter,
+    RedactSecretsFilter,
     RequestIdFilter,
     accepted_or_new,
     current_request_id,

@@ -13,10 +13,11 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from calls import backend, resilience, services
-from calls.client import TruedyClient, deadline
-from calls.errors import NotFound, RateLimited, UpstreamUnavailable
-from calls.resilience import CircuitOpen
+from calls.truedy.client import TruedyClient, deadline
+from calls.truedy.errors import NotFound, RateLimited, UpstreamUnavailable
+from calls.upstream import cache as upstream_cache
+from calls.upstream import gateway, reads, resilience
+from calls.upstream.problems import CircuitOpen
 from tests.conftest import upstream_paths
 
 # Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
@@ -27,7 +28,7 @@ LIST = "/api/public/v1/calls"
 
 @pytest.fixture
 def sim(frozen_simulator, monkeypatch):
-    monkeypatch.setattr(backend.get_client(), "_sleep", lambda seconds: None)
+    monkeypatch.setattr(gateway.get_client(), "_sleep", lambda seconds: None)
     frozen_simulator.reset_requests()
     return frozen_simulator
 
@@ -35,7 +36,7 @@ def sim(frozen_simulator, monkeypatch):
 @pytest.fixture
 def one_attempt(sim, monkeypatch):
     """No retries: each failing read is one upstream request."""
-    monkeypatch.setattr(backend.get_client(), "_max_attempts", 1)
+    monkeypatch.setattr(gateway.get_client(), "_max_attempts", 1)
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def clock(monkeypatch):
     now = [time.time()]
     fake = types.SimpleNamespace(time=lambda: now[0], monotonic=time.monotonic, sleep=time.sleep)
     monkeypatch.setattr(resilience, "time", fake)
-    monkeypatch.setattr(services, "time", fake)
+    monkeypatch.setattr(upstream_cache, "time", fake)
 
     def advance(seconds: float) -> None:
         now[0] += seconds
@@ -67,19 +68,19 @@ def test_repeated_failures_open_the_breaker_and_one_probe_closes_it(
     sim.switches.fail_next(5, 503)
     for offset in range(5):
         with pytest.raises(UpstreamUnavailable):
-            services.list_calls(offset=offset)
+            reads.list_calls(offset=offset)
     assert list_requests(sim) == 5
 
     sim.reset_requests()
     for offset in range(100):
         with pytest.raises(CircuitOpen):
-            services.list_calls(offset=offset)
+            reads.list_calls(offset=offset)
     assert upstream_paths(sim) == [], "an open breaker makes no upstream request"
 
     clock(31)  # half-open: exactly one probe goes out, and it succeeds
-    services.list_calls(offset=1000)
+    reads.list_calls(offset=1000)
     assert list_requests(sim) == 1
-    services.list_calls(offset=1001)
+    reads.list_calls(offset=1001)
     assert list_requests(sim) == 2, "closed again"
 
 
@@ -88,13 +89,13 @@ def test_a_failed_probe_keeps_the_breaker_open(sim, one_attempt, clock, settings
     sim.switches.fail_next(3, 500)
     for offset in range(2):
         with pytest.raises(UpstreamUnavailable):
-            services.list_calls(offset=offset)
+            reads.list_calls(offset=offset)
     clock(settings.TRUEDY_BREAKER_RESET + 1)
     with pytest.raises(UpstreamUnavailable):
-        services.list_calls(offset=50)  # the probe fails
+        reads.list_calls(offset=50)  # the probe fails
     sim.reset_requests()
     with pytest.raises(CircuitOpen):
-        services.list_calls(offset=51)
+        reads.list_calls(offset=51)
     assert upstream_paths(sim) == []
 
 
@@ -102,8 +103,8 @@ def test_answers_that_are_not_outages_do_not_trip_the_breaker(sim, settings):
     settings.TRUEDY_BREAKER_FAILURES = 2
     for _ in range(4):
         with pytest.raises(NotFound):
-            services.get_call("call_doesnotexist000000000000")
-    services.list_calls()  # still called: 404s are answers
+            reads.get_call("call_doesnotexist000000000000")
+    reads.list_calls()  # still called: 404s are answers
     assert list_requests(sim) == 1
 
 
@@ -125,24 +126,24 @@ def test_the_breaker_protects_pages_and_says_so(staff_client, sim, one_attempt, 
 def test_retry_after_starts_a_cool_down_for_everyone(sim, clock):
     sim.switches.rate_limit_next(1, retry_after=30)
     with pytest.raises(RateLimited):
-        services.list_calls()
+        reads.list_calls()
     assert list_requests(sim) == 1, "no retry: 30 s is longer than a page may wait"
     sim.reset_requests()
     for offset in range(1, 20):
         with pytest.raises(RateLimited) as raised:
-            services.list_calls(offset=offset)
+            reads.list_calls(offset=offset)
         assert 0 < raised.value.retry_after <= 30
     assert upstream_paths(sim) == [], "nobody calls Truedy during the cool-down"
     clock(31)
-    services.list_calls(offset=99)
+    reads.list_calls(offset=99)
     assert list_requests(sim) == 1
 
 
 def test_a_short_retry_after_is_waited_out_within_the_page(sim, monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr(backend.get_client(), "_sleep", slept.append)
+    monkeypatch.setattr(gateway.get_client(), "_sleep", slept.append)
     sim.switches.rate_limit_next(1, retry_after=2)
-    services.list_calls()
+    reads.list_calls()
     assert slept == [2]
     assert list_requests(sim) == 2
 
@@ -226,7 +227,7 @@ def concurrent_cold_reads(sim, threads: int = 20) -> int:
     def read():
         barrier.wait()
         try:
-            services.list_calls(status="ended", limit=50)
+            reads.list_calls(status="ended", limit=50)
         except Exception as error:
             errors.append(error)
 
@@ -257,7 +258,7 @@ def redis_cache():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     redis = {
         "default": {
-            "BACKEND": "calls.redis_cache.SharedClientRedisCache",
+            "BACKEND": "calls.upstream.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
             "KEY_PREFIX": f"test-resilience-{uuid.uuid4().hex}",
         }
@@ -272,7 +273,7 @@ def test_with_redis_the_lock_is_shared_so_still_one_call(sim, redis_cache):
     assert concurrent_cold_reads(sim) == 1
     assert (
         redis_cache.get(
-            services._cache_key(
+            upstream_cache.cache_key(
                 "calls",
                 {
                     "agent_id": None,
@@ -296,7 +297,7 @@ def test_with_redis_the_lock_is_shared_so_still_one_call(sim, redis_cache):
 def dead_cache():
     dead = {
         "default": {
-            "BACKEND": "calls.redis_cache.SharedClientRedisCache",
+            "BACKEND": "calls.upstream.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         }
     }
@@ -358,7 +359,7 @@ def test_a_call_never_cached_stands_on_its_list_row_while_truedy_rate_limits(sta
 
 
 def test_without_its_list_a_call_gets_the_waiting_page(staff_client, sim):
-    call_id = services.list_calls(status="ended").calls[0].id
+    call_id = reads.list_calls(status="ended").calls[0].id
     sim.switches.rate_limit_next(5, retry_after=30)
     response = staff_client.get(f"/calls/{call_id}/")
     assert response.status_code == 200
@@ -378,7 +379,7 @@ def test_a_waiting_results_fragment_retries_itself_into_the_results(staff_client
 
 def test_waiting_for_a_refresh_stops_when_it_fails(sim, monkeypatch):
     """Another request holds the refresh lock, then gives up without an answer: stop waiting."""
-    key = services._cache_key("calls", {"x": 1})
+    key = upstream_cache.cache_key("calls", {"x": 1})
     lock = f"{key}:refresh"
     resilience.safe_add(lock, "someone-else", 15)
 
@@ -388,7 +389,7 @@ def test_waiting_for_a_refresh_stops_when_it_fails(sim, monkeypatch):
 
     threading.Thread(target=give_up).start()
     started = time.monotonic()
-    assert services._wait_for(key, lock) is None
+    assert upstream_cache._wait_for(key, lock) is None
     assert time.monotonic() - started < 1.0
 
 
@@ -401,7 +402,7 @@ def test_the_redis_backend_keeps_one_client_per_pool(redis_cache):
 
 
 def test_long_reads_wait_out_short_rate_limits_only():
-    from calls.resilience import waiting_out_short_limits
+    from calls.upstream.resilience import waiting_out_short_limits
 
     answers = [RateLimited("slow", retry_after=2), RateLimited("slow", retry_after=1), "page"]
     pauses = []

@@ -1,6 +1,6 @@
 """Searching the archive with the list's `q` (calls/search.py, the list reading from the archive).
 
-The archive is filled the way the product fills it (``archive.store_call`` with calls read from
+The archive is filled the way the product fills it (``store.store_call`` with calls read from
 the simulator), so the search sees the same ``search_text`` it will see in production.
 """
 
@@ -11,11 +11,18 @@ from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls import archive, backend
-from calls.filters import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, CallFilterForm, search_words
+from calls.archive import store
+from calls.archive.search import (
+    lists_from_archive,
+    matching_archived_calls,
+    matching_line,
+    search_words,
+)
+from calls.forms import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, CallFilterForm
+from calls.lib.timezones import zone_or_none
 from calls.models import ArchivedCall
-from calls.search import lists_from_archive, matching_archived_calls, matching_line
-from calls.timezones import zone_or_none
+from calls.truedy.filters import CallFilters
+from calls.upstream import gateway
 
 from .conftest import FROZEN_NOW, upstream_paths
 
@@ -27,14 +34,14 @@ HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & <di
 @pytest.fixture
 def archived_support_calls(frozen_simulator) -> list[ArchivedCall]:
     """Ten ended support calls with transcripts, archived as the sync would store them."""
-    client = backend.get_client()
+    client = gateway.get_client()
     stored = []
     now = frozen_simulator.clock.now_us()
     for skeleton in frozen_simulator.data.calls:
         if skeleton.kind == "support" and skeleton.status_at(now) == "ended":
             call = client.get_call(skeleton.id)
             if call.transcript:
-                stored.append(archive.store_call(call, source="sync"))
+                stored.append(store.store_call(call, source="sync"))
         if len(stored) == 10:
             break
     frozen_simulator.reset_requests()
@@ -79,7 +86,7 @@ def test_the_other_filters_apply_to_the_archive_too(archived_support_calls):
     agent = archived_support_calls[0].agent_id
     created = archived_support_calls[0].created_at
     found = matching_archived_calls(
-        {"agent_id": agent, "status": "ended", "created_before": created, "q": None}
+        CallFilters(agent_id=agent, status="ended", created_before=created, q=None)
     )
     assert all(row.agent_id == agent and row.created_at < created for row in found)
     assert list(found) == sorted(found, key=lambda row: row.created_at, reverse=True)
@@ -91,7 +98,7 @@ def test_the_other_filters_apply_to_the_archive_too(archived_support_calls):
 
 def test_unknown_filters_are_a_programming_error():
     with pytest.raises(TypeError):
-        matching_archived_calls({"limit": 10})
+        matching_archived_calls(CallFilters(limit=10))
 
 
 def test_a_hostile_transcript_line_is_escaped_and_marked(staff_client, frozen_simulator):
@@ -132,10 +139,10 @@ def test_a_range_older_than_truedys_retention_lists_from_the_archive(
 
 def test_lists_from_archive_only_for_a_search_or_a_range_truedy_no_longer_has():
     before = datetime(2025, 11, 24, 12, tzinfo=UTC)
-    assert lists_from_archive({"q": "x"}, FROZEN_NOW)
-    assert lists_from_archive({"created_before": before}, FROZEN_NOW)
-    assert not lists_from_archive({"created_before": before.replace(day=25)}, FROZEN_NOW)
-    assert not lists_from_archive({"q": None, "created_before": None}, FROZEN_NOW)
+    assert lists_from_archive(CallFilters(q="x"), FROZEN_NOW)
+    assert lists_from_archive(CallFilters(created_before=before), FROZEN_NOW)
+    assert not lists_from_archive(CallFilters(created_before=before.replace(day=25)), FROZEN_NOW)
+    assert not lists_from_archive(CallFilters(q=None, created_before=None), FROZEN_NOW)
 
 
 # --- the matching line -------------------------------------------------------------------------

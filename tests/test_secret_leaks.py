@@ -16,10 +16,10 @@ import pytest
 from django.core.signals import got_request_exception
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from calls import backend
-from calls.client import TruedyClient
-from calls.log_filters import RedactSecretsFilter
+from calls.logs import RedactSecretsFilter
 from calls.simulator import Simulator, serve
+from calls.truedy.client import TruedyClient
+from calls.upstream import gateway
 
 from .test_access import SAMPLE_CALL, SENTINEL_KEY
 from .test_call_page_view import ENDED_5S_AGO, LIVE, a_call_with_status, an_ended_call_with_turns
@@ -43,11 +43,11 @@ def remote(settings, frozen_simulator):
     server = serve(simulator, host="127.0.0.1", port=0)
     settings.TRUEDY_API_KEY = SENTINEL_KEY
     settings.TRUEDY_API_BASE_URL = server.base_url
-    backend.reset()
+    gateway.reset()
     try:
         yield simulator
     finally:
-        backend.reset()
+        gateway.reset()
         server.shutdown()
 
 
@@ -183,7 +183,7 @@ def exploding_storage(settings, monkeypatch):
         transport=httpx.MockTransport(handler),
         max_attempts=1,
     )
-    monkeypatch.setattr(backend, "_client", client)
+    monkeypatch.setattr(gateway, "_client", client)
     yield simulator
     client.close()
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from calls import server_timing
-from calls.server_timing import Timings, timed
+from calls.lib.server_timing import Timings, timed
+from calls.middleware import ServerTimingMiddleware
 
 from .test_recording_view import recorded_call
 
@@ -98,7 +98,7 @@ def test_render_covers_only_rendering(rf, monkeypatch):
         time.sleep(0.01)  # view time is not render time
         return SlowTemplateResponse("unused.html")
 
-    middleware = server_timing.ServerTimingMiddleware(lambda request: HttpResponse())
+    middleware = ServerTimingMiddleware(lambda request: HttpResponse())
 
     def handler(request):
         response = view(request)

@@ -6,45 +6,47 @@ from types import MappingProxyType
 
 import pytest
 
-from calls import backend, services
-from calls.errors import UpstreamUnavailable
-from calls.records import Call, Turn
+from calls.truedy import lifecycle
+from calls.truedy.errors import UpstreamUnavailable
+from calls.truedy.filters import CallFilters
+from calls.truedy.records import Call, Turn
+from calls.upstream import cache, gateway, reads
 
 # Also run on PostgreSQL and Redis by `make test` (test-shared-backends).
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_backends]
 
 
 def test_a_cached_list_makes_one_upstream_request(simulator):
-    first = services.list_calls(status="ended", limit=25)
-    second = services.list_calls(status="ended", limit=25)
+    first = reads.list_calls(status="ended", limit=25)
+    second = reads.list_calls(status="ended", limit=25)
     assert first == second
     assert len(simulator.requests) == 1
 
 
 def test_different_filters_are_different_cache_entries(simulator):
-    services.list_calls(status="ended", limit=25)
-    services.list_calls(status="failed", limit=25)
+    reads.list_calls(status="ended", limit=25)
+    reads.list_calls(status="failed", limit=25)
     assert len(simulator.requests) == 2
 
 
 def test_a_cached_call_makes_one_upstream_request(simulator):
-    call_id = services.list_calls(limit=1).calls[0].id
+    call_id = reads.list_calls(limit=1).calls[0].id
     simulator.reset_requests()
-    assert services.get_call(call_id) == services.get_call(call_id)
+    assert reads.get_call(call_id) == reads.get_call(call_id)
     assert len(simulator.requests) == 1
 
 
 def test_agent_names_are_cached(simulator):
-    names = services.agent_names()
+    names = reads.agent_names()
     assert names
     requests_after_first = len(simulator.requests)
-    services.agent_names()
+    reads.agent_names()
     assert len(simulator.requests) == requests_after_first
 
 
 def test_cache_keys_are_namespaced_and_canonical():
-    key_a = services._cache_key("calls", {"status": "ended", "limit": 25})
-    key_b = services._cache_key("calls", {"limit": 25, "status": "ended"})
+    key_a = cache.cache_key("calls", {"status": "ended", "limit": 25})
+    key_b = cache.cache_key("calls", {"limit": 25, "status": "ended"})
     assert key_a == key_b
     assert key_a.startswith("truedy:v2:calls:")
 
@@ -85,60 +87,60 @@ def ttls(settings):
 
 
 def test_an_ended_call_with_its_transcript_is_kept_long(ttls):
-    assert services.call_ttl(a_call(), NOW) == 600
+    assert reads.call_ttl(a_call(), NOW) == 600
 
 
 @pytest.mark.parametrize("status", ["queued", "ringing", "in-progress"])
 def test_a_live_call_is_kept_very_briefly(ttls, status):
     call = a_call(status=status, ended_at=None, transcript=None)
-    assert services.transcript_state(call, NOW) is services.TranscriptState.LIVE
-    assert services.call_ttl(call, NOW) == 5
+    assert reads.transcript_state(call, NOW) is lifecycle.TranscriptState.LIVE
+    assert reads.call_ttl(call, NOW) == 5
 
 
 def test_a_transcript_being_processed_is_kept_very_briefly(ttls):
     call = a_call(ended_at=NOW - timedelta(seconds=10), transcript=None)
-    assert services.transcript_state(call, NOW) is services.TranscriptState.PROCESSING
-    assert services.call_ttl(call, NOW) == 5
+    assert reads.transcript_state(call, NOW) is lifecycle.TranscriptState.PROCESSING
+    assert reads.call_ttl(call, NOW) == 5
 
 
 def test_a_transcript_still_missing_after_the_window_is_final(ttls):
     call = a_call(ended_at=NOW - timedelta(minutes=11), transcript=None)
-    assert services.transcript_state(call, NOW) is services.TranscriptState.NONE
-    assert services.call_ttl(call, NOW) == 600
+    assert reads.transcript_state(call, NOW) is lifecycle.TranscriptState.NONE
+    assert reads.call_ttl(call, NOW) == 600
 
 
 def test_a_failed_call_that_was_never_answered_never_gets_a_transcript(ttls):
     call = a_call(status="failed", transcript=None, started_at=None, ended_at=NOW)
-    assert services.transcript_state(call, NOW) is services.TranscriptState.NONE
+    assert reads.transcript_state(call, NOW) is lifecycle.TranscriptState.NONE
 
 
 def test_a_call_that_dropped_mid_call_is_still_transcribed(ttls):
     call = a_call(status="failed", transcript=None, ended_at=NOW - timedelta(seconds=5))
-    assert services.transcript_state(call, NOW) is services.TranscriptState.PROCESSING
+    assert reads.transcript_state(call, NOW) is lifecycle.TranscriptState.PROCESSING
 
 
 def test_a_signed_link_is_not_cached_past_two_minutes_before_it_expires(ttls):
     ended = NOW - timedelta(hours=23, minutes=55)  # the link dies in 5 minutes
     call = a_call(ended_at=ended, recording_url="https://storage.example/r.mp3?sig=x")
-    assert services.call_ttl(call, NOW) == 180
+    assert reads.call_ttl(call, NOW) == 180
 
 
 def test_a_fresh_link_leaves_the_ttl_alone(ttls):
     call = a_call(ended_at=NOW - timedelta(hours=1), recording_url="https://s.example/r.mp3")
-    assert services.call_ttl(call, NOW) == 600
+    assert reads.call_ttl(call, NOW) == 600
 
 
 @pytest.mark.parametrize(
     ("changes", "state"),
     [
-        ({"recording_url": "https://s.example/r.mp3"}, services.RecordingState.AVAILABLE),
-        ({"status": "in-progress", "ended_at": None}, services.RecordingState.NOT_YET),
-        ({"ended_at": NOW - timedelta(hours=30)}, services.RecordingState.EXPIRED),
-        ({}, services.RecordingState.NONE),
+        ({"recording_url": "https://s.example/r.mp3"}, lifecycle.RecordingState.AVAILABLE),
+        ({"status": "in-progress", "ended_at": None}, lifecycle.RecordingState.NOT_YET),
+        ({"ended_at": NOW - timedelta(hours=30)}, lifecycle.RecordingState.EXPIRED),
+        ({}, lifecycle.RecordingState.NONE),
     ],
 )
 def test_recording_states(changes, state):
-    assert services.recording_state(a_call(**changes), NOW) is state
+    assert lifecycle.recording_state(a_call(**changes), NOW) is state
 
 
 def test_an_expired_link_is_dropped_before_caching(frozen_simulator):
@@ -148,39 +150,39 @@ def test_an_expired_link_is_dropped_before_caching(frozen_simulator):
         for c in frozen_simulator.data.calls
         if c.recording and c.ended and now_us - c.ended > 48 * 3600 * 10**6
     )
-    assert backend.get_client().get_call(old.id).recording_url, "Truedy still sends the dead link"
-    assert services.get_call(old.id).recording_url is None
+    assert gateway.get_client().get_call(old.id).recording_url, "Truedy still sends the dead link"
+    assert reads.get_call(old.id).recording_url is None
 
 
 def test_an_upstream_error_is_not_cached(frozen_simulator):
     frozen_simulator.switches.fail_next(3, status=500)
     with pytest.raises(UpstreamUnavailable):
-        services.list_calls(status="ended", limit=25)
+        reads.list_calls(status="ended", limit=25)
     frozen_simulator.switches.reset()
     frozen_simulator.reset_requests()
-    assert services.list_calls(status="ended", limit=25).calls
+    assert reads.list_calls(status="ended", limit=25).calls
     assert len(frozen_simulator.requests) == 1
 
 
 def test_cached_only_agents_never_call_upstream(frozen_simulator):
-    assert services.agent_names(cached_only=True) == {}
+    assert reads.agent_names(cached_only=True) == {}
     assert frozen_simulator.requests == []
-    services.agent_names()
+    reads.agent_names()
     frozen_simulator.reset_requests()
-    assert services.agent_names(cached_only=True)
+    assert reads.agent_names(cached_only=True)
     assert frozen_simulator.requests == []
 
 
 def test_neighbours_cross_page_edges(frozen_simulator):
-    page1 = services.list_calls(limit=10, offset=0).calls
-    page2 = services.list_calls(limit=10, offset=10).calls
-    found = services.find_neighbours(page1[-1].id, page=1, per_page=10, filters={})
+    page1 = reads.list_calls(limit=10, offset=0).calls
+    page2 = reads.list_calls(limit=10, offset=10).calls
+    found = reads.find_neighbours(page1[-1].id, page=1, per_page=10, filters=CallFilters())
     assert found.position == 10
-    assert found.previous == services.Neighbour(page1[-2].id, 1)
-    assert found.next == services.Neighbour(page2[0].id, 2)
+    assert found.previous == reads.Neighbour(page1[-2].id, 1)
+    assert found.next == reads.Neighbour(page2[0].id, 2)
 
 
 def test_a_call_pushed_to_the_next_page_is_still_found(frozen_simulator):
-    page2 = services.list_calls(limit=10, offset=10).calls
-    found = services.find_neighbours(page2[3].id, page=1, per_page=10, filters={})
+    page2 = reads.list_calls(limit=10, offset=10).calls
+    found = reads.find_neighbours(page2[3].id, page=1, per_page=10, filters=CallFilters())
     assert found.position == 14

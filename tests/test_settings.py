@@ -99,8 +99,8 @@ def test_every_setting_read_is_listed_in_env_example():
 
 
 def test_without_a_key_the_simulator_is_the_backend(settings):
-    from calls import backend
+    from calls.upstream import gateway
 
-    assert backend.uses_simulator()
+    assert gateway.uses_simulator()
     settings.TRUEDY_API_KEY = "truedy_" + "a" * 32
-    assert not backend.uses_simulator()
+    assert not gateway.uses_simulator()

@@ -6,11 +6,11 @@ import re
 import httpx
 import pytest
 
-from calls import services
-from calls.client import MAX_RESPONSE_BYTES
-from calls.errors import MalformedResponse
-from calls.records import MAX_SUMMARY_CHARS, MAX_TURN_CHARS, parse_call
-from calls.transcript_pages import TRANSCRIPT_PAGE_TURNS
+from calls.services.transcript_pages import TRANSCRIPT_PAGE_TURNS
+from calls.truedy.client import MAX_RESPONSE_BYTES
+from calls.truedy.errors import MalformedResponse
+from calls.truedy.records import MAX_SUMMARY_CHARS, MAX_TURN_CHARS, parse_call
+from calls.upstream import reads
 from tests.payloads import call_envelope, call_payload, turn
 from tests.test_client import Upstream, make_client
 
@@ -76,7 +76,7 @@ def very_long_call(monkeypatch, frozen_simulator):
             ],
         )
     )
-    monkeypatch.setattr(services, "get_call", lambda call_id, **kwargs: call)
+    monkeypatch.setattr(reads, "get_call", lambda call_id, **kwargs: call)
     return call
 
 

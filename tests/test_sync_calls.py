@@ -11,11 +11,12 @@ from django.core.management import CommandError, call_command
 from django.db.models import Q
 from django.utils import timezone
 
-from calls import archive, backend
-from calls.client import TruedyClient
-from calls.management.commands import sync_calls
+from calls.archive import store
+from calls.archive import sync as sync_engine
 from calls.models import ArchivedCall, SyncCursor
 from calls.simulator import Simulator
+from calls.truedy.client import TruedyClient
+from calls.upstream import gateway
 from tests.conftest import FROZEN_NOW
 
 LIST_PATH = "/api/public/v1/calls"
@@ -26,11 +27,11 @@ def frozen_simulator(monkeypatch):
     """As conftest's, with 300 calls instead of 2,000: a full sync then takes a second or two,
     and the data still has live calls and recordings whose links work."""
     sim = Simulator(seed=42, call_count=300, now=FROZEN_NOW)
-    monkeypatch.setattr(backend, "_simulator", sim)
-    monkeypatch.setattr(backend, "_client", None)
+    monkeypatch.setattr(gateway, "_simulator", sim)
+    monkeypatch.setattr(gateway, "_client", None)
     yield sim
-    if backend._client is not None:
-        backend._client.close()
+    if gateway._client is not None:
+        gateway._client.close()
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def list_requests(sim):
 
 def truedy_total(created_after=None):
     return (
-        backend.get_client()
+        gateway.get_client()
         .list_calls(created_after=created_after, created_before=FROZEN_NOW, limit=1)
         .total
     )
@@ -105,7 +106,7 @@ def test_a_later_run_lists_only_the_new_window_and_picks_up_new_calls(frozen_sim
     assert window[0].query["created_after"] == "2026-11-24T11:55:00Z"  # 5 minutes of overlap
     assert window[0].query["created_before"] == "2026-11-24T13:00:00Z"
     new_total = (
-        backend.get_client()
+        gateway.get_client()
         .list_calls(created_before=FROZEN_NOW + timedelta(hours=1), limit=1)
         .total
     )
@@ -185,7 +186,7 @@ def test_a_run_in_progress_blocks_another_until_its_lock_goes_stale(frozen_simul
     assert frozen_simulator.requests == [] and ArchivedCall.objects.count() == 0
 
     SyncCursor.objects.filter(pk="calls").update(
-        updated_at=timezone.now() - sync_calls.STALE_LOCK - timedelta(seconds=1)
+        updated_at=timezone.now() - sync_engine.STALE_LOCK - timedelta(seconds=1)
     )
     sync()
     assert ArchivedCall.objects.count() == truedy_total()
@@ -241,14 +242,14 @@ def test_calls_pending_at_the_last_run_are_brought_up_to_date_outside_the_window
 ):
     """Rows the last run saw live, without their transcript, or without a recording copy, are
     fetched again although the new window (from 11:55) no longer lists them."""
-    client = backend.get_client()
+    client = gateway.get_client()
     recent = client.list_calls(
         status="ended", created_before=FROZEN_NOW - timedelta(minutes=30), limit=100
     ).calls
     recorded = next(c for c in recent if c.recording_url)
     was_live = next(c for c in recent if c.id != recorded.id)
     for listed, status in ((recorded, "ended"), (was_live, "in-progress")):
-        archive.store_call(
+        store.store_call(
             dataclasses.replace(
                 listed,
                 status=status,
@@ -287,16 +288,16 @@ def test_a_run_purges_calls_past_retention_and_narrows_the_covered_window(
 
 def test_since_parsing():
     now = FROZEN_NOW
-    assert sync_calls.parse_since("7d", now) == now - timedelta(days=7)
-    assert sync_calls.parse_since("2026-11-01", now).isoformat() == "2026-11-01T00:00:00+00:00"
-    assert sync_calls.parse_since("2026-11-01T09:30:00+01:00", now).hour == 8
+    assert sync_engine.parse_since("7d", now) == now - timedelta(days=7)
+    assert sync_engine.parse_since("2026-11-01", now).isoformat() == "2026-11-01T00:00:00+00:00"
+    assert sync_engine.parse_since("2026-11-01T09:30:00+01:00", now).hour == 8
 
 
 @pytest.mark.django_db
 def test_the_sync_keeps_the_dashboards_shared_cool_down(frozen_simulator, media):
     """The sync spends the same Truedy budget as the users: while the dashboard is cooling
     down after a long Retry-After it asks Truedy nothing, and says so (exit 1)."""
-    from calls import resilience
+    from calls.upstream import resilience
 
     resilience.safe_set(resilience.COOLDOWN_KEY, time.time() + 600, 600)
     frozen_simulator.reset_requests()

@@ -13,10 +13,14 @@ import httpx
 import pytest
 from django.core.cache import cache
 
-from calls import backend, services, totals
+from calls.archive import coverage
 from calls.models import ArchivedCall, SyncCursor
+from calls.services import totals
 from calls.simulator import DEFAULT_API_KEY
 from calls.templatetags.charts import calls_per_day, outcome_bars
+from calls.truedy.filters import CallFilters
+from calls.upstream import cache as upstream_cache
+from calls.upstream import gateway
 
 from .conftest import FROZEN_NOW, upstream_paths
 
@@ -35,7 +39,7 @@ def api_calls(sim, **params: str) -> list[dict]:
     found: list[dict] = []
     with httpx.Client(
         transport=sim.transport(),
-        base_url=backend.SIMULATOR_BASE_URL,
+        base_url=gateway.SIMULATOR_BASE_URL,
         headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
     ) as http:
         while True:
@@ -96,7 +100,7 @@ def test_totals_from_truedy_equal_the_apis_numbers(staff_client, frozen_simulato
 
 
 def test_totals_are_counted_in_the_viewers_zone(frozen_simulator):
-    filters = {"created_after": datetime(2026, 11, 20, tzinfo=UTC), "created_before": None}
+    filters = CallFilters(created_after=datetime(2026, 11, 20, tzinfo=UTC), created_before=None)
     result = totals.call_totals(filters, zone=BERLIN)
     want = expected_totals(
         api_calls(frozen_simulator, created_after="2026-11-20T00:00:00Z"), BERLIN
@@ -121,7 +125,7 @@ def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator)
     totals' own key can bring them together."""
     import threading
 
-    filters = {"status": "failed", "created_after": None, "created_before": None}
+    filters = CallFilters(status="failed", created_after=None, created_before=None)
     totals.call_totals(filters, zone=BERLIN)
     alone = len(upstream_paths(simulator))
     cache.clear()
@@ -149,8 +153,8 @@ def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator)
 
 def test_totals_leave_no_list_pages_in_the_cache(frozen_simulator):
     """Their pinned pages are never asked for again: only the totals themselves are kept."""
-    totals.call_totals({"status": "failed"}, zone=BERLIN)
-    kept = [key for key in cache._cache if f"{services.CACHE_PREFIX}:calls:" in key]
+    totals.call_totals(CallFilters(status="failed"), zone=BERLIN)
+    kept = [key for key in cache._cache if f"{upstream_cache.CACHE_PREFIX}:calls:" in key]
     assert kept == []
 
 
@@ -190,7 +194,7 @@ def test_truedy_failing_shows_a_friendly_message_in_the_fragment_and_the_list_st
 def test_stale_totals_stand_in_with_a_notice_when_truedy_fails(staff_client, frozen_simulator):
     url = "/calls/totals/?status=cancelled"
     fresh = staff_client.get(url, **HTMX).context_data["totals"]
-    key = services.totals_key({**EMPTY_FILTERS, "status": "cancelled"}, "UTC")
+    key = upstream_cache.totals_key({**EMPTY_FILTERS, "status": "cancelled"}, "UTC")
     entry = cache.get(key)
     cache.clear()  # nothing else cached: Truedy must be asked
     cache.set(key, dataclasses.replace(entry, fresh_until=0.0))  # no longer fresh
@@ -310,15 +314,15 @@ def test_a_range_the_archive_does_not_cover_is_asked_of_truedy(staff_client, old
     ],
 )
 def test_archive_coverage_is_the_sync_window(old_archive, after, before, covered):
-    filters = {"created_after": after, "created_before": before}
-    assert totals.archive_covers(filters, FROZEN_NOW) is covered
+    filters = CallFilters(created_after=after, created_before=before)
+    assert coverage.archive_covers(filters, FROZEN_NOW) is covered
 
 
 def test_coverage_from_the_start_needs_a_sync_from_the_start(old_archive, settings):
     settings.ARCHIVE_RETENTION_DAYS = 0  # the archive keeps everything
     SyncCursor.objects.update(synced_from=None)
-    filters = {"created_after": None, "created_before": datetime(2026, 3, 1, tzinfo=UTC)}
-    assert totals.archive_covers(filters, FROZEN_NOW)
+    filters = CallFilters(created_after=None, created_before=datetime(2026, 3, 1, tzinfo=UTC))
+    assert coverage.archive_covers(filters, FROZEN_NOW)
 
 
 def test_a_search_counts_only_the_calls_it_finds(staff_client, old_archive):
@@ -334,10 +338,10 @@ def test_a_search_counts_only_the_calls_it_finds(staff_client, old_archive):
 
 def test_the_sparkline_has_every_day_and_stops_at_today():
     counts = {date(2026, 11, 20): 3, date(2026, 11, 22): 1}
-    filters = {
-        "created_after": datetime(2026, 11, 18, 23, tzinfo=UTC) - timedelta(microseconds=1),
-        "created_before": datetime(2026, 12, 31, tzinfo=UTC),
-    }
+    filters = CallFilters(
+        created_after=datetime(2026, 11, 18, 23, tzinfo=UTC) - timedelta(microseconds=1),
+        created_before=datetime(2026, 12, 31, tzinfo=UTC),
+    )
     series = totals.day_series(counts, filters, zone=BERLIN, today=date(2026, 11, 24))
     assert series[0] == (date(2026, 11, 19), 0)  # 23:00 UTC is the 19th in Berlin
     assert series[-1] == (date(2026, 11, 24), 0)

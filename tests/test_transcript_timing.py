@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calls.records import Turn
+from calls.services.transcripts import CHARS_PER_SECOND, time_transcript
 from calls.simulator.manifest import DEFAULT_RECORDINGS_DIR, load_manifest
-from calls.transcript_timing import CHARS_PER_SECOND, time_transcript
+from calls.truedy.records import Turn
 
 
 def turn(speaker: str, seconds: float, text: str = "x" * 30) -> Turn:

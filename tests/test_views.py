@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from calls import backend
 from calls.simulator import DEFAULT_API_KEY, Simulator, serve
+from calls.upstream import gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_call_list_shows_real_simulator_data(staff_client, simulator):
     total = response.context["total"]
     assert f"of {total:,} calls" in response.content.decode()
     first = page[0]
-    assert first.id in {c.id for c in backend.get_client().list_calls(limit=25).calls}
+    assert first.id in {c.id for c in gateway.get_client().list_calls(limit=25).calls}
 
 
 def test_second_page_starts_after_the_first(staff_client, simulator):
@@ -74,11 +74,11 @@ def test_a_key_switches_to_the_configured_api_over_http(staff_client, settings):
     server = serve(remote, host="127.0.0.1", port=0)
     settings.TRUEDY_API_KEY = DEFAULT_API_KEY
     settings.TRUEDY_API_BASE_URL = server.base_url
-    backend.reset()
+    gateway.reset()
     try:
         response = staff_client.get("/calls/")
     finally:
-        backend.reset()
+        gateway.reset()
         server.shutdown()
     assert response.status_code == 200
     assert response.context["total"] == remote_total(remote)

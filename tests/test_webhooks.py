@@ -13,21 +13,12 @@ from django.core.signals import request_finished
 from django.db import close_old_connections, connection, connections
 from django.test import Client
 
-from calls import services
+from calls.archive.webhook_events import Refreshes, event_key, refreshes
 from calls.models import ArchivedCall, WebhookEvent
 from calls.simulator.webhooks import WebhookSender, call_event
-from calls.webhooks import (
-    AcknowledgedThen,
-    BadPayload,
-    Refreshes,
-    SignatureError,
-    event_key,
-    parse_event,
-    refreshes,
-    sign,
-    truedy_webhook,
-    verify_signature,
-)
+from calls.truedy.webhooks import BadPayload, SignatureError, parse_event, sign, verify_signature
+from calls.upstream import cache, reads
+from calls.views.webhooks import AcknowledgedThen, truedy_webhook
 
 from .conftest import FROZEN_NOW
 from .test_call_page_view import LIVE
@@ -412,45 +403,45 @@ def test_invalidate_call_refetches_the_call_and_lists_but_keeps_them_as_fallback
     frozen_simulator,
 ):
     call_id = an_ended_call(frozen_simulator)
-    services.get_call(call_id)
-    services.list_calls(status="ended")
+    reads.get_call(call_id)
+    reads.list_calls(status="ended")
     frozen_simulator.reset_requests()
-    services.get_call(call_id)
-    services.list_calls(status="ended")
+    reads.get_call(call_id)
+    reads.list_calls(status="ended")
     assert frozen_simulator.requests == [], "both cached"
 
-    services.invalidate_call(call_id)
-    services.get_call(call_id)
-    services.list_calls(status="ended")
+    cache.invalidate_call(call_id)
+    reads.get_call(call_id)
+    reads.list_calls(status="ended")
     assert [r.path.rsplit("/", 1)[-1] for r in frozen_simulator.requests] == [call_id, "calls"]
 
-    services.invalidate_call(call_id)
+    cache.invalidate_call(call_id)
     frozen_simulator.switches.fail_next(20, status=500)
-    assert services.get_call(call_id).id == call_id  # the stale copy, Truedy being down
-    assert services.list_calls(status="ended").total > 0
+    assert reads.get_call(call_id).id == call_id  # the stale copy, Truedy being down
+    assert reads.list_calls(status="ended").total > 0
     frozen_simulator.switches.reset()
 
 
 @pytest.mark.django_db
 def test_a_list_fetched_after_the_change_is_fresh_again(frozen_simulator):
-    services.invalidate_call(an_ended_call(frozen_simulator))
+    cache.invalidate_call(an_ended_call(frozen_simulator))
     time.sleep(0.001)
-    services.list_calls(status="ended")
+    reads.list_calls(status="ended")
     frozen_simulator.reset_requests()
-    services.list_calls(status="ended")
+    reads.list_calls(status="ended")
     assert frozen_simulator.requests == []
 
 
 @pytest.mark.django_db
 def test_a_webhook_replaces_the_cached_call(client, sender, frozen_simulator):
-    before = services.get_call(LIVE)
+    before = reads.get_call(LIVE)
     assert before.status == "in-progress"
     frozen_simulator.clock.advance(600)  # it has ended upstream; the cache still says live
-    assert services.get_call(LIVE).status == "in-progress"
+    assert reads.get_call(LIVE).status == "in-progress"
     response = deliver(client, sender, call_event(frozen_simulator, LIVE, "call.ended"))
     assert response.status_code == 204
     frozen_simulator.reset_requests()
-    assert services.get_call(LIVE).status == "ended"
+    assert reads.get_call(LIVE).status == "ended"
     assert call_fetches(frozen_simulator, LIVE) == 0, "the webhook already refreshed it"
 
 
@@ -464,7 +455,7 @@ def test_events_out_of_order_never_regress_the_archive(client, sender, frozen_si
     # The late call.started, answered by an upstream read that still sees the call live.
     frozen_simulator.clock.set(FROZEN_NOW)
     assert deliver(client, sender, started).status_code == 204
-    assert services.get_call(LIVE).status == "in-progress"  # what that refresh was told
+    assert reads.get_call(LIVE).status == "in-progress"  # what that refresh was told
     assert WebhookEvent.objects.count() == 2
     assert ArchivedCall.objects.get(pk=LIVE).status == "ended"
 
@@ -614,10 +605,10 @@ def test_storing_waits_out_a_database_a_background_refresh_holds(monkeypatch):
     (seen as a 500 in CI); the insert is tried again instead."""
     from django.db import OperationalError
 
-    from calls import archive
-    from calls.webhooks import store_event
+    from calls.archive import store
+    from calls.archive.webhook_events import store_event
 
-    monkeypatch.setattr(archive, "LOCKED_PAUSE", 0.001)
+    monkeypatch.setattr(store, "LOCKED_PAUSE", 0.001)
     real_create = WebhookEvent.objects.create
     attempts = []
 

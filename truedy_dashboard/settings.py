@@ -52,9 +52,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every later middleware, view and log line knows the request's id.
-    "calls.request_id.RequestIdMiddleware",
+    "calls.middleware.RequestIdMiddleware",
     # Server-Timing: its `total` covers everything below it.
-    "calls.server_timing.ServerTimingMiddleware",
+    "calls.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, before sessions and sign-in.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -104,7 +104,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": env.cache("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    CACHES["default"]["BACKEND"] = "calls.redis_cache.SharedClientRedisCache"
+    CACHES["default"]["BACKEND"] = "calls.upstream.redis_cache.SharedClientRedisCache"
     # A Redis that stops answering costs a page at most these seconds per operation, then the
     # dashboard reads Truedy directly (R8); redis-py would otherwise wait on the OS.
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
@@ -216,7 +216,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The client's address from X-Forwarded-For as far as our own proxies wrote it (calls/
 # client_address.py): set TRUSTED_PROXY_COUNT to the proxies in front (a load balancer: 1).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "calls.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "calls.lib.client_address.client_ip"
 # And per address, whatever the usernames (calls/sign_in.py), per AXES_COOLOFF_MINUTES.
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -311,7 +311,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "calls.request_id.JsonFormatter"},
+        "json": {"()": "calls.logs.JsonFormatter"},
         "django.server": {  # runserver's access log, as Django formats it
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -321,9 +321,9 @@ LOGGING = {
     # Every record written passes this first: URLs lose their query strings (signed recording
     # links), the API key becomes "[redacted]" (S6, S14), whatever a logger's level is set to.
     "filters": {
-        "redact_secrets": {"()": "calls.log_filters.RedactSecretsFilter"},
+        "redact_secrets": {"()": "calls.logs.RedactSecretsFilter"},
         # The id of the request being served (X-Request-ID), on every record.
-        "request_id": {"()": "calls.request_id.RequestIdFilter"},
+        "request_id": {"()": "calls.logs.RequestIdFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "handlers": {
@@ -358,4 +358,4 @@ LOGGING = {
     },
 }
 # Error reports (the DEBUG 500 page, mail_admins) never show the API key or a signed link (S2).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "calls.log_filters.SecretScrubbingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "calls.logs.SecretScrubbingReporterFilter"

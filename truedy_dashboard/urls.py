@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from calls import health, webhooks
-from calls.sign_in import SignInView
+from calls.views import health, webhooks
+from calls.views.sign_in import SignInView
 
 urlpatterns = [
     path("admin/", admin.site.urls),

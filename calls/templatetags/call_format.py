@@ -12,14 +12,17 @@ from django.utils.html import conditional_escape, escape, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 
-from calls.records import SPEAKER_LABELS
-from calls.timezones import zone_names
-from calls.transcript_timing import TimedTurn
+from calls import labels
+from calls.archive.search import MatchingLine
+from calls.lib.timezones import zone_names
+from calls.services.transcripts import TimedTurn
+from calls.truedy.records import SPEAKER_LABELS, Call
 
 register = template.Library()
 
-# Labels whose plain capitalisation reads wrong.
-LABELS = {"webrtc": "WebRTC", "in-progress": "In progress"}
+label = register.filter("label", labels.label)
+speaker = register.filter("speaker", labels.speaker)
+dollars = register.filter("dollars", labels.dollars)
 
 
 @register.filter
@@ -34,31 +37,11 @@ def duration(seconds: int | float | None) -> str:
 
 
 @register.filter
-def dollars(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
-@register.filter
 def agent_name(agent_id: str | None, names: dict[str, str]) -> str:
     """The agent's name, or its raw id for an agent Truedy no longer lists."""
     if not agent_id:
         return ""
     return names.get(agent_id, agent_id)
-
-
-@register.filter
-@functools.lru_cache(maxsize=512)  # a handful of statuses and outcomes, asked for on every row
-def label(value: str | None) -> str:
-    """A status, direction or outcome as words: "callback-requested" -> "Callback requested"."""
-    if not value:
-        return ""
-    if value in LABELS:
-        return LABELS[value]
-    words = value.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:]
 
 
 @register.filter
@@ -69,11 +52,6 @@ def badge_kind(value: str | None) -> str:
         return "none"
     cleaned = "".join(c if c.isascii() and c.isalnum() else "-" for c in value.lower())
     return cleaned[:40] or "none"
-
-
-@register.filter
-def speaker(value: str) -> str:
-    return SPEAKER_LABELS.get(value, value.capitalize() if value else "Unknown")
 
 
 @register.filter
@@ -140,7 +118,11 @@ def transcript_turns(turns: Iterable[TimedTurn], current: int | None, query: str
 
 
 @register.simple_tag
-def call_table_rows(call_rows, row_query: str, agent_names: dict[str, str]) -> str:
+def call_table_rows(
+    call_rows: Iterable[tuple[Call, MatchingLine | None]],
+    row_query: str,
+    agent_names: dict[str, str],
+) -> str:
     """The list's <tr>s: ``call_rows`` is ``[(call, matching line or None), ...]``.
 
     Built in Python for the same reason as the transcript: through the template's filters a
@@ -149,7 +131,7 @@ def call_table_rows(call_rows, row_query: str, agent_names: dict[str, str]) -> s
     """
     # One reverse() for the page; each id is quoted as reverse() would, "/" included, so an odd
     # id from Truedy makes a link to our 404 page rather than a broken page.
-    prefix = reverse("call_detail", args=["-"])[:-2]
+    prefix = reverse("calls:call_detail", args=["-"])[:-2]
     suffix = f"/?{row_query}"
     parts = []
     for call, line in call_rows:

@@ -13,7 +13,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from calls.templatetags.call_format import label
+from calls.labels import label
 
 register = template.Library()
 

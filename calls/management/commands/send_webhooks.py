@@ -2,10 +2,10 @@ import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls import backend
 from calls.simulator import Simulator
 from calls.simulator.webhooks import EVENTS, WebhookSender, call_event
-from calls.webhooks import TOLERANCE_SECONDS, configured_secrets
+from calls.truedy.webhooks import TOLERANCE_SECONDS, configured_secrets
+from calls.upstream import gateway
 
 DEFAULT_URL = "http://127.0.0.1:8000/webhooks/truedy"
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 "TRUEDY_WEBHOOK_SECRET is empty: set it to the same value here and for the "
                 "dashboard (e.g. TRUEDY_WEBHOOK_SECRET=whsec_demo in both environments)."
             )
-        simulator = backend.get_simulator()
+        simulator = gateway.get_simulator()
         call_id = options["call"] or self._newest_ended(simulator)
         if call_id not in simulator.data.by_id:
             raise CommandError(f"The simulator has no call {call_id!r}.")

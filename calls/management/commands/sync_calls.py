@@ -1,70 +1,17 @@
-"""``manage.py sync_calls``: copy Truedy's calls, transcripts and recordings into the archive.
+"""``manage.py sync_calls``: run the archive's sync engine (calls.archive.sync) from cron."""
 
-Pages through ``GET /calls`` (newest first) inside a window pinned when the run starts, so calls
-that arrive meanwhile cannot shift the offsets (R9); each page's rows and the cursor's next
-offset are committed together, so a crashed run resumes at the page after the last one stored.
-Safe from cron every few minutes: a second run while one is going does nothing, and a run
-stores nothing that the archive already holds.
-"""
-
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
-from calls import archive, backend, resilience, services
-from calls.client import PAGE_LIMIT_MAX
-from calls.errors import MalformedResponse, NotFound, TruedyError
-from calls.models import ArchivedCall, SyncCursor
-from calls.records import Call, parse_timestamp
-from calls.resilience import trouble
-
-T = TypeVar("T")
-
-CURSOR_NAME = "calls"
-# Each run starts this far before the last one ended: calls created just before it may have
-# been listed before they settled (R9's late updates).
-OVERLAP = timedelta(minutes=5)
-# A run that has not reported progress for this long is taken to have died: its lock lapses.
-STALE_LOCK = timedelta(minutes=15)
-# Archived calls Truedy may still change: live ones created this recently, transcripts that
-# may yet arrive for calls ended this recently, recordings whose link may still work.
-LIVE_LOOKBACK = timedelta(days=1)
-TRANSCRIPT_LOOKBACK = timedelta(hours=1)
-PENDING_LIMIT = 500  # call details fetched per run to bring pending rows up to date
-# A rate limit shorter than this is waited out; a longer one ends the run (cron resumes it).
-MAX_RATE_LIMIT_WAIT = 60.0
-MAX_RATE_LIMIT_WAITS = 5
+from calls.archive.sync import Sync, acquire_lock, failure, parse_since, release_lock
+from calls.truedy.client import PAGE_LIMIT_MAX
+from calls.truedy.errors import TruedyError
+from calls.upstream import gateway
 
 # Exit codes: 0 done (or another run holds the lock), 1 Truedy failed, 2 bad arguments.
 EXIT_UPSTREAM = 1
 EXIT_USAGE = 2
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """``--since``: ``7d`` (days back from now) or an ISO 8601 date or date-time (UTC if no
-    offset)."""
-    text = text.strip()
-    if text[:-1].isdigit() and text[-1:].lower() == "d":
-        return now - timedelta(days=int(text[:-1]))
-    try:
-        moment = parse_timestamp(text + "T00:00:00Z" if len(text) == 10 else text)
-    except MalformedResponse:
-        moment = None
-    if moment is None:
-        raise CommandError(
-            f"--since {text!r} is neither a number of days (7d) nor an ISO 8601 date "
-            "(2026-11-01 or 2026-11-01T09:00:00Z)",
-            returncode=EXIT_USAGE,
-        )
-    if moment > now:
-        raise CommandError("--since lies in the future", returncode=EXIT_USAGE)
-    return moment
 
 
 class Command(BaseCommand):
@@ -90,238 +37,17 @@ class Command(BaseCommand):
         page_size = options["page_size"]
         if not 1 <= page_size <= PAGE_LIMIT_MAX:
             raise CommandError(f"--page-size must be 1-{PAGE_LIMIT_MAX}", returncode=EXIT_USAGE)
-        now = backend.now()
-        since = parse_since(options["since"], now) if options["since"] else None
-        if not _acquire_lock():
+        now = gateway.now()
+        try:
+            since = parse_since(options["since"], now) if options["since"] else None
+        except ValueError as error:
+            raise CommandError(str(error), returncode=EXIT_USAGE) from None
+        if not acquire_lock():
             self.stderr.write("Another sync_calls run is in progress; nothing done.")
             return
         try:
-            Sync(self, page_size=page_size, now=now, since=since).run()
+            Sync(self.stdout, page_size=page_size, now=now, since=since).run()
         except TruedyError as error:
-            raise CommandError(_failure(error), returncode=EXIT_UPSTREAM) from error
+            raise CommandError(failure(error), returncode=EXIT_UPSTREAM) from error
         finally:
-            SyncCursor.objects.filter(pk=CURSOR_NAME).update(running=False)
-
-
-def _failure(error: TruedyError) -> str:
-    detail = f" ({error.message}" + (
-        f"; request id {error.request_id})" if error.request_id else ")"
-    )
-    return f"{trouble(error)}{detail}. Progress is saved: the next run carries on from here."
-
-
-def _acquire_lock() -> bool:
-    """Mark the cursor running, unless a live run already did (works on SQLite and PostgreSQL:
-    one conditional UPDATE)."""
-    SyncCursor.objects.get_or_create(name=CURSOR_NAME)
-    moment = timezone.now()
-    taken = (
-        SyncCursor.objects.filter(pk=CURSOR_NAME)
-        .filter(Q(running=False) | Q(updated_at__lt=moment - STALE_LOCK))
-        .update(running=True, updated_at=moment)
-    )
-    return taken == 1
-
-
-class Sync:
-    """One run: the window's pages, then the pending rows, then the retention purge."""
-
-    def __init__(
-        self, command: BaseCommand, *, page_size: int, now: datetime, since: datetime | None
-    ) -> None:
-        self.out = command.stdout
-        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
-        self.page_size = page_size
-        self.now = now
-        self.since = since
-        self.client = backend.get_client()
-        self.seen: set[str] = set()
-        self.stored = self.details = self.recordings = 0
-
-    def run(self) -> None:
-        cursor = self._start_window()
-        self._sync_window(cursor)
-        self._finish_window(cursor)
-        self._refresh_pending()
-        purged = archive.purge_expired(self.now)
-        if purged:
-            self._move_synced_from_to_cutoff()
-        self.out.write(
-            f"Done: {self.stored:,} calls stored or updated, {self.details:,} call details "
-            f"fetched, {self.recordings:,} recordings copied, {purged:,} expired calls deleted."
-        )
-
-    # --- the window ---------------------------------------------------------------------------
-
-    def _start_window(self) -> SyncCursor:
-        cursor = SyncCursor.objects.get(pk=CURSOR_NAME)
-        resuming = cursor.window_before is not None and self.since is None
-        if resuming:
-            self.out.write(
-                f"Resuming the run started at {cursor.window_before:%Y-%m-%d %H:%M:%S} UTC "
-                f"after {cursor.next_offset:,} calls."
-            )
-            return cursor
-        if self.since is not None:
-            after = self.since
-        elif cursor.synced_until is not None:
-            after = cursor.synced_until - OVERLAP
-        else:
-            after = None  # the first run: everything Truedy still has
-        cursor.window_after, cursor.window_before = after, self.now
-        cursor.next_offset, cursor.total = 0, None
-        cursor.updated_at = timezone.now()
-        cursor.save()
-        return cursor
-
-    def _sync_window(self, cursor: SyncCursor) -> None:
-        while True:
-            offset = cursor.next_offset
-            page = self._upstream(
-                lambda offset=offset: self.client.list_calls(
-                    created_after=cursor.window_after,
-                    created_before=cursor.window_before,
-                    limit=self.page_size,
-                    offset=offset,
-                )
-            )
-            calls = [self._complete(call) for call in page.calls]
-            archive.retry_if_locked(partial(self._store_page, cursor, calls, offset, page.total))
-            for call in calls:  # downloads only once the rows are committed
-                self._copy(call)
-            self._progress(cursor.next_offset, page.total)
-            if not calls or cursor.next_offset >= page.total:
-                break
-        if self.tty:
-            self.out.write("")  # end the \r line
-
-    def _store_page(self, cursor: SyncCursor, calls: list[Call], offset: int, total: int) -> None:
-        """The page's rows and the cursor past them, together or not at all."""
-        with transaction.atomic():
-            for call in calls:
-                self._store(call, copy=False)
-            cursor.next_offset = offset + len(calls)
-            cursor.total = total
-            cursor.updated_at = timezone.now()  # also the lock's heartbeat
-            cursor.save(update_fields=["next_offset", "total", "updated_at"])
-
-    def _finish_window(self, cursor: SyncCursor) -> None:
-        """The window is in the archive: widen what the archive is known to cover."""
-        after, before = cursor.window_after, cursor.window_before
-        contiguous = cursor.synced_until is not None and (
-            after is None or after <= cursor.synced_until
-        )
-        if cursor.synced_until is None or contiguous:
-            old_from = cursor.synced_from if cursor.synced_until is not None else after
-            cursor.synced_from = None if after is None or old_from is None else min(old_from, after)
-        else:  # a gap since the last run (a --since later than it): only this window counts
-            cursor.synced_from = after
-        cursor.synced_until = max(before, cursor.synced_until or before)
-        cursor.window_after = cursor.window_before = cursor.total = None
-        cursor.next_offset = 0
-        cursor.updated_at = timezone.now()
-        cursor.save()
-
-    # --- rows Truedy may still change ----------------------------------------------------------
-
-    def _refresh_pending(self) -> None:
-        """Fetch again the archived calls that were live, awaiting a transcript, or missing their
-        recording copy when last seen, and are outside this run's window."""
-        pending = (
-            ArchivedCall.objects.filter(
-                Q(
-                    status__in=("queued", "ringing", "in-progress"),
-                    created_at__gt=self.now - LIVE_LOOKBACK,
-                )
-                | Q(
-                    Q(status="ended") | Q(status="failed", started_at__isnull=False),
-                    transcript__isnull=True,
-                    ended_at__gt=self.now - TRANSCRIPT_LOOKBACK,
-                )
-                | Q(
-                    has_recording=True,
-                    recording="",
-                    ended_at__gt=self.now - services.RECORDING_LIFETIME,
-                )
-            )
-            .order_by("-created_at")
-            .values_list("id", flat=True)
-        )
-        fetched = 0
-        for call_id in list(pending):
-            if call_id in self.seen:
-                continue  # this run has just stored it
-            if fetched >= PENDING_LIMIT:
-                break
-            fetched += 1
-            try:
-                call = self._detail(call_id)
-            except NotFound:
-                continue  # Truedy no longer has it: the archive's copy is all there is
-            self._store(call, copy=True)
-
-    # --- helpers ------------------------------------------------------------------------------
-
-    def _complete(self, call: Call) -> Call:
-        """A list row carries no transcript: fetch the call itself when one should exist and
-        the archive lacks it."""
-        if call.transcript is not None or not archive.talked(call):
-            return call
-        stored = archive.get_archived(call.id)
-        if stored is not None and stored.transcript is not None:
-            return call
-        try:
-            return self._detail(call.id)
-        except NotFound:
-            return call  # deleted between the list and now: keep what the list said
-
-    def _detail(self, call_id: str) -> Call:
-        self.details += 1
-        return self._upstream(lambda: self.client.get_call(call_id))
-
-    def _store(self, call: Call, *, copy: bool) -> None:
-        before = archive.get_archived(call.id)
-        had_copy = bool(before and before.recording)
-        after = archive.store_call(call, source="sync", copy=copy)
-        self.seen.add(call.id)
-        if before is None or after.refreshed_at != before.refreshed_at:
-            self.stored += 1
-        if after.recording and not had_copy:
-            self.recordings += 1
-
-    def _copy(self, call: Call) -> None:
-        if not call.recording_url or not archive.talked(call):
-            return
-        stored = archive.get_archived(call.id)
-        if stored is not None and not stored.recording and archive.copy_recording(stored, call):
-            self.recordings += 1
-
-    def _upstream(self, request: Callable[[], T]) -> T:
-        """``request()`` through the dashboard's breaker and shared cool-down (the sync spends
-        the same Truedy budget as the users), waiting out short rate limits; anything else is
-        for the caller."""
-        return resilience.waiting_out_short_limits(
-            lambda: services.read_once(request),
-            longest=MAX_RATE_LIMIT_WAIT,
-            waits=MAX_RATE_LIMIT_WAITS,
-            on_wait=lambda wait: self.out.write(f"Truedy is rate-limiting: waiting {wait:.0f} s."),
-        )
-
-    def _move_synced_from_to_cutoff(self) -> None:
-        cutoff = archive.retention_cutoff(self.now)
-        cursor = SyncCursor.objects.get(pk=CURSOR_NAME)
-        if cutoff is not None and (cursor.synced_from is None or cursor.synced_from < cutoff):
-            cursor.synced_from = cutoff
-            cursor.save(update_fields=["synced_from"])
-
-    def _progress(self, done: int, total: int) -> None:
-        share = f" ({100 * done // total}%)" if total else ""
-        line = (
-            f"Calls {done:,}/{total:,}{share} · {self.details:,} details · "
-            f"{self.recordings:,} recordings"
-        )
-        if self.tty:
-            self.out.write(f"\r{line}", ending="")
-            self.out.flush()
-        else:
-            self.out.write(line)
+            release_lock()

@@ -1,0 +1,28 @@
+"""Which ranges of calls the archive holds completely, as the sync's finished windows show."""
+
+from datetime import datetime, timedelta
+
+from calls.archive.retention import retention_cutoff
+from calls.models import SyncCursor
+from calls.truedy.filters import CallFilters
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def archive_covers(filters: CallFilters, now: datetime) -> bool:
+    """The archive holds every call the range can contain: a finished sync window (any
+    cursor's ``[synced_from, synced_until)``) spans it, and the archive's retention kept it."""
+    after, before = filters.created_after, filters.created_before
+    if before is None:
+        return False  # up to now: calls keep arriving after any sync
+    first = None if after is None else after + _MICROSECOND  # the earliest instant selected
+    cutoff = retention_cutoff(now)
+    if cutoff is not None and (first is None or first < cutoff):
+        return False
+    for synced_from, synced_until in SyncCursor.objects.exclude(synced_until=None).values_list(
+        "synced_from", "synced_until"
+    ):
+        starts = synced_from is None or (first is not None and first >= synced_from)
+        if starts and before <= synced_until:
+            return True
+    return False

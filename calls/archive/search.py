@@ -1,0 +1,127 @@
+"""Searching the archive: the calls a list's filters and its `q` select, and the line that matched.
+
+Truedy cannot search transcripts, so `q` is answered from our archive (``ArchivedCall``) alone.
+Every word must appear (in any order) in the call's ``search_text``, the transcript and summary
+lower-cased by the archive; ``icontains`` works alike on SQLite and PostgreSQL.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, QuerySet
+
+from calls.labels import speaker
+from calls.models import ArchivedCall
+from calls.truedy.filters import CallFilters
+from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS
+
+# A matching line is shortened to about this many characters, the first match this far in.
+LINE_CHARS = 160
+CONTEXT_BEFORE = 50
+ELLIPSIS = "…"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def search_words(text: str | None) -> tuple[str, ...]:
+    """The words of a search, lower-cased (as the archive's ``search_text`` is), each once."""
+    return tuple(dict.fromkeys(word.lower() for word in (text or "").split()))
+
+
+def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
+    """Archived calls matching the list's filters (None or "" means no filter), newest first."""
+    calls = ArchivedCall.objects.all()
+    for name in ("agent_id", "status", "direction"):
+        if getattr(filters, name):
+            calls = calls.filter(**{name: getattr(filters, name)})
+    if filters.created_after is not None:
+        calls = calls.filter(created_at__gt=filters.created_after)
+    if filters.created_before is not None:
+        calls = calls.filter(created_at__lt=filters.created_before)
+    for word in search_words(filters.q):
+        calls = calls.filter(search_text__icontains=word)
+    return calls.order_by(F("created_at").desc(nulls_last=True), "-id")
+
+
+def lists_from_archive(filters: CallFilters, now: datetime) -> bool:
+    """The list (and its totals) must come from the archive: a search, which Truedy cannot do,
+    or a range that ended before Truedy's retention began, where Truedy has nothing left."""
+    before = filters.created_before
+    return bool(filters.q) or (before is not None and before <= now - TRUEDY_KEEPS_CALLS)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingLine:
+    """Where a search matched: "Agent", "Contact" or "Summary", and the (shortened) text as
+    ``(text, is_match)`` parts. Plain text: the template escapes every part."""
+
+    source: str
+    parts: tuple[tuple[str, bool], ...]
+
+
+def matching_line(call: ArchivedCall, q: str | None) -> MatchingLine | None:
+    """The transcript turn or summary sentence holding the most of the search's words (the
+    first such), shortened around the first match; None without a search or a match."""
+    words = search_words(q)
+    if not words:
+        return None
+    best: tuple[int, str, str] | None = None
+    for source, text in _candidates(call):
+        lowered = text.lower()
+        score = sum(1 for word in words if word in lowered)
+        if score and (best is None or score > best[0]):
+            best = (score, source, text)
+            if score == len(words):
+                break
+    if best is None:
+        return None
+    _, source, text = best
+    return MatchingLine(source, _parts(_shorten(text, words), words))
+
+
+def _candidates(call: ArchivedCall) -> Iterator[tuple[str, str]]:
+    turns = call.transcript if isinstance(call.transcript, list) else ()
+    for turn in turns:  # stored as Truedy sent them: checked, not trusted
+        if isinstance(turn, dict) and isinstance(turn.get("text"), str):
+            who = turn.get("speaker")
+            yield speaker(who if isinstance(who, str) else ""), turn["text"]
+    for sentence in _SENTENCE_END.split(call.summary or ""):
+        if sentence:
+            yield "Summary", sentence
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so "call" does not cut "callback" short.
+    alternatives = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(re.escape(word) for word in alternatives), re.IGNORECASE)
+
+
+def _shorten(text: str, words: tuple[str, ...]) -> str:
+    """``text`` cut to about LINE_CHARS around its first match, at spaces where there are any."""
+    text = " ".join(text.split())
+    if len(text) <= LINE_CHARS:
+        return text
+    first = _pattern(words).search(text)
+    start = max(0, (first.start() if first else 0) - CONTEXT_BEFORE)
+    if start:
+        space = text.find(" ", start, first.start() if first else None)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + LINE_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start + LINE_CHARS // 2, end)
+        end = space if space != -1 else end
+    return (ELLIPSIS if start else "") + text[start:end] + (ELLIPSIS if end < len(text) else "")
+
+
+def _parts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for match in _pattern(words).finditer(text):
+        if match.start() > at:
+            parts.append((text[at : match.start()], False))
+        parts.append((match.group(), True))
+        at = match.end()
+    if at < len(text):
+        parts.append((text[at:], False))
+    return tuple(parts)

@@ -1,0 +1,43 @@
+"""A call's recording: through Truedy's signed link while it works, else the archive's copy.
+
+The archive's copy serves a link that expired or was refused, a call gone from Truedy, and
+Truedy being out of reach. What the call page says about the recording follows the same rule.
+"""
+
+from datetime import datetime
+
+from calls.archive.recordings import ArchivedRecordingStream, open_archived_recording
+from calls.archive.store import get_archived
+from calls.models import ArchivedCall
+from calls.truedy.client import RecordingStream
+from calls.truedy.errors import TruedyError
+from calls.truedy.lifecycle import RecordingState, recording_state
+from calls.truedy.records import Call
+from calls.upstream import reads
+
+ARCHIVED = "archived"
+
+
+def open_recording(
+    call_id: str, *, range_header: str | None = None, if_range: str | None = None
+) -> RecordingStream | ArchivedRecordingStream:
+    try:
+        return reads.open_recording(call_id, range_header=range_header, if_range=if_range)
+    except TruedyError:
+        copy = open_archived_recording(call_id, range_header=range_header, if_range=if_range)
+        if copy is None:
+            raise
+        return copy
+
+
+def recording_state_for_page(call: Call, now: datetime, archived: ArchivedCall | None) -> str:
+    """What the recording section shows: a ``RecordingState`` value, or ``ARCHIVED`` when
+    Truedy's link is gone but the archive holds a copy (the recording view then streams that)."""
+    state = recording_state(call, now)
+    if state is RecordingState.AVAILABLE:
+        return state.value
+    if archived is None and state is RecordingState.EXPIRED:
+        archived = get_archived(call.id)
+    if archived is not None and archived.recording:
+        return ARCHIVED
+    return state.value

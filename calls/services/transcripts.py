@@ -1,0 +1,136 @@
+"""When each transcript turn is spoken, where the line goes quiet, and who talks how long.
+
+Truedy gives each turn's start only. A turn is taken to last as long as its words take to say
+at ``CHARS_PER_SECOND`` (measured on the simulator's recorded calls: 16.5 characters a second
+median; 15 keeps silences on the conservative side), never past the next turn's start nor the
+end of the call. The rest is silence; a silence of ``threshold`` seconds or more is dead air.
+"""
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from calls.truedy.records import Call, Turn
+
+CHARS_PER_SECOND = 15.0
+SHORTEST_TURN_SECONDS = 0.6  # "Yes." still takes a moment to say
+
+
+@dataclass(frozen=True, slots=True)
+class TimedTurn:
+    turn: Turn
+    number: int  # 1-based, as shown
+    start: float
+    end: float  # estimated end of speech
+    silence_before: float  # seconds of silence since the previous turn ended (or the call began)
+    dead_air_before: bool  # that silence reached the threshold
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptTiming:
+    turns: tuple[TimedTurn, ...]
+    talk_seconds: dict[str, float]  # speaker -> seconds, speakers in order of first turn
+    longest_silence: TimedTurn | None  # the turn after the longest dead air, if there is any
+    dead_air_count: int
+    threshold: float
+
+    def talk_share(self) -> list[tuple[str, float, int]]:
+        """(speaker, seconds, whole percent of all talk) per speaker."""
+        total = sum(self.talk_seconds.values())
+        return [
+            (speaker, seconds, round(100 * seconds / total) if total else 0)
+            for speaker, seconds in self.talk_seconds.items()
+        ]
+
+
+def time_transcript(
+    transcript: Sequence[Turn], duration_seconds: float | None, *, threshold: float
+) -> TranscriptTiming:
+    turns: list[TimedTurn] = []
+    talk: dict[str, float] = {}
+    previous_end = 0.0
+    call_end = float(duration_seconds) if duration_seconds else None
+    for index, turn in enumerate(transcript):
+        start = max(0.0, float(turn.timestamp))
+        next_start = (
+            float(transcript[index + 1].timestamp) if index + 1 < len(transcript) else call_end
+        )
+        spoken = max(SHORTEST_TURN_SECONDS, len(turn.text) / CHARS_PER_SECOND)
+        end = start + spoken
+        if next_start is not None:
+            end = max(start, min(end, next_start))
+        silence = max(0.0, start - previous_end)
+        turns.append(
+            TimedTurn(
+                turn=turn,
+                number=index + 1,
+                start=start,
+                end=end,
+                silence_before=silence,
+                dead_air_before=silence >= threshold,
+            )
+        )
+        talk[turn.speaker] = talk.get(turn.speaker, 0.0) + (end - start)
+        previous_end = max(previous_end, end)
+    dead = [timed for timed in turns if timed.dead_air_before]
+    return TranscriptTiming(
+        turns=tuple(turns),
+        talk_seconds=talk,
+        longest_silence=max(dead, key=lambda timed: timed.silence_before) if dead else None,
+        dead_air_count=len(dead),
+        threshold=threshold,
+    )
+
+
+def timing_of(call: Call) -> TranscriptTiming | None:
+    """The call's transcript timed, dead air marked at ``DEAD_AIR_SECONDS`` (None without one)."""
+    if not call.transcript:
+        return None
+    threshold = settings.DEAD_AIR_SECONDS
+    return time_transcript(call.transcript, call.duration_seconds, threshold=threshold)
+
+
+def turn_at(timing: TranscriptTiming | None, moment: float | None) -> int | None:
+    """The number of the turn being spoken at ``moment`` (the last one started by then)."""
+    if timing is None or moment is None:
+        return None
+    number = None
+    for timed in timing.turns:
+        if timed.start > moment:
+            break
+        number = timed.number
+    return number or 1
+
+
+# --- moments in links ---------------------------------------------------------------------------
+
+_CLOCK = re.compile(r"(?:(\d{1,2}):)?(\d{1,3}):(\d{2}(?:\.\d{1,3})?)")
+_UNITS = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5}(?:\.\d{1,3})?)s)?")
+_SECONDS = re.compile(r"\d{1,5}(?:\.\d{1,3})?")
+LONGEST = 24 * 3600.0
+
+MOMENT_HELP = "a moment is seconds from the start of the call, like t=83, t=1:23 or t=1m23s"
+
+
+def parse_offset(text: str) -> float:
+    """A moment in a call as a link writes it (``?t=83``, ``?t=1:23``, ``?t=1m23s``, ``?t=83.5``):
+    seconds from the start of the call; ValueError with a sentence for anything else."""
+    value = text.strip().lower()
+    if _SECONDS.fullmatch(value):
+        seconds = float(value)
+    elif match := _CLOCK.fullmatch(value):
+        hours, minutes, secs = match.groups()
+        if float(secs) >= 60 or (hours and int(minutes) >= 60):
+            raise ValueError(f"“{text[:20]}” is not a time: {MOMENT_HELP}.")
+        seconds = int(hours or 0) * 3600 + int(minutes) * 60 + float(secs)
+    elif value and (match := _UNITS.fullmatch(value)) and any(match.groups()):
+        hours, minutes, secs = match.groups()
+        seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs or 0)
+    else:
+        raise ValueError(f"“{text[:20]}” is not a time: {MOMENT_HELP}.")
+    if not math.isfinite(seconds) or seconds > LONGEST:
+        raise ValueError(f"“{text[:20]}” is longer than any call: {MOMENT_HELP}.")
+    return seconds

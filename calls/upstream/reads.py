@@ -1,0 +1,218 @@
+"""Truedy as pages read it: list pages, calls, agents and recordings, through the cache.
+
+Each read goes through ``calls.upstream.cache`` (fresh, stale-if-error, one refresh per key at a
+time) and the gateway's one client. What a call's state means comes from
+``calls.truedy.lifecycle``; here it only decides how long a copy may be trusted.
+"""
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from calls.truedy import lifecycle
+from calls.truedy.client import RecordingStream
+from calls.truedy.errors import RecordingUnavailable
+from calls.truedy.filters import CallFilters
+from calls.truedy.records import Agent, Call, CallPage
+from calls.upstream import cache, gateway
+from calls.upstream.cache import AGENTS_KEY, LIST_DEFAULTS, LISTS_CHANGED_KEY
+
+
+def list_calls(
+    *,
+    agent_id: str | None = None,
+    status: str | None = None,
+    direction: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    limit: int = LIST_DEFAULTS["limit"],
+    offset: int = 0,
+) -> CallPage:
+    params = {
+        "agent_id": agent_id,
+        "status": status,
+        "direction": direction,
+        "created_after": created_after,
+        "created_before": created_before,
+        "limit": limit,
+        "offset": offset,
+    }
+    return cache.read_through(
+        cache.list_key(params),
+        lambda: gateway.get_client().list_calls(**params),
+        lambda page: settings.CACHE_TTL_CALL_LIST,
+        changed_key=LISTS_CHANGED_KEY,
+    )
+
+
+def list_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
+    """Page ``page`` (1-based) of the filtered list, ``per_page`` calls to a page."""
+    return list_calls(**filters.api_params(), limit=per_page, offset=(page - 1) * per_page)
+
+
+def read_list_page_once(**params: Any) -> CallPage:
+    """A list page read once (``cache.read_once``): a pinned read's pages are never asked again."""
+    params = LIST_DEFAULTS | params
+    return cache.read_once(lambda: gateway.get_client().list_calls(**params))
+
+
+def get_call(call_id: str, *, fresh: bool = False) -> Call:
+    """One call with its transcript, cached for as long as what it says can still be trusted.
+
+    A stale copy never carries a dead signed link: links are checked on every read.
+    """
+    call = cache.read_through(
+        cache.call_key(call_id),
+        lambda: lifecycle.without_expired_link(
+            gateway.get_client().get_call(call_id), gateway.now()
+        ),
+        lambda call: call_ttl(call, gateway.now()),
+        fresh=fresh,
+    )
+    return lifecycle.without_expired_link(call, gateway.now())
+
+
+def processing_window() -> timedelta:
+    """How long after a call ends Truedy may still be transcribing it."""
+    return timedelta(seconds=settings.TRANSCRIPT_PROCESSING_WINDOW)
+
+
+def transcript_state(call: Call, now: datetime) -> lifecycle.TranscriptState:
+    return lifecycle.transcript_state(call, now, processing_window=processing_window())
+
+
+def call_ttl(call: Call, now: datetime) -> int:
+    """Seconds to cache a call: long once final, briefly while it can still change, and never
+    past the moment its signed recording link stops working."""
+    pending = (lifecycle.TranscriptState.LIVE, lifecycle.TranscriptState.PROCESSING)
+    if transcript_state(call, now) in pending:
+        ttl = settings.CACHE_TTL_CALL_PENDING
+    else:
+        ttl = settings.CACHE_TTL_CALL_FINAL
+    expiry = lifecycle.recording_expiry(call)
+    if call.recording_url and expiry is not None:
+        margin = lifecycle.RECORDING_EXPIRY_MARGIN
+        ttl = min(ttl, int((expiry - margin - now).total_seconds()))
+    return max(ttl, 0)
+
+
+def cached_list_page(**params: Any) -> CallPage | None:
+    """A list page as the cache holds it, however old, without asking Truedy."""
+    page = cache.cached(cache.list_key(params))
+    return page if isinstance(page, CallPage) else None
+
+
+def cached_list_row(call_id: str, *, page: int, per_page: int, filters: CallFilters) -> Call | None:
+    """The call's row from the cached list it was opened from (no transcript, no recording):
+    enough for a call page to stand on while Truedy is out of reach."""
+    for number in (page, page + 1, page - 1):
+        if number < 1:
+            continue
+        listing = cached_list_page(
+            **filters.api_params(), limit=per_page, offset=(number - 1) * per_page
+        )
+        for call in listing.calls if listing else ():
+            if call.id == call_id:
+                return dataclasses.replace(call, transcript=None, recording_url=None)
+    return None
+
+
+def list_agents(*, cached_only: bool = False) -> tuple[Agent, ...]:
+    """Every agent, for the filter's names. ``cached_only``: what the cache holds, or nothing,
+    for pages that must not call upstream (a request with invalid filters)."""
+    if cached_only:
+        return cache.cached(AGENTS_KEY) or ()
+    return cache.read_through(
+        AGENTS_KEY,
+        lambda: gateway.get_client().list_agents(),
+        lambda agents: settings.CACHE_TTL_AGENTS,
+    )
+
+
+def agent_names(*, cached_only: bool = False) -> dict[str, str]:
+    return {agent.id: agent.name for agent in list_agents(cached_only=cached_only)}
+
+
+def open_recording(
+    call_id: str, *, range_header: str | None, if_range: str | None
+) -> RecordingStream:
+    """Stream a call's recording through its current signed link.
+
+    A link refused by storage is retried once with a freshly fetched call: the cached link may
+    have been re-signed or revoked upstream since it was cached.
+    """
+    call = get_call(call_id)
+    try:
+        return _open_link(call, range_header=range_header, if_range=if_range)
+    except RecordingUnavailable:
+        if not call.recording_url:
+            raise
+        fresh = get_call(call_id, fresh=True)
+        if fresh.recording_url == call.recording_url:
+            raise
+        return _open_link(fresh, range_header=range_header, if_range=if_range)
+
+
+def _open_link(call: Call, *, range_header: str | None, if_range: str | None) -> RecordingStream:
+    if not call.recording_url:
+        state = lifecycle.recording_state(call, gateway.now())
+        raise RecordingUnavailable(lifecycle.RECORDING_MESSAGES[state], code=state.value)
+    return gateway.get_client().open_recording(
+        call.recording_url, range_header=range_header, if_range=if_range
+    )
+
+
+# --- a call's place in its list ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Neighbour:
+    call_id: str
+    page: int  # the page of the filtered list it is on, so "back to list" lands beside it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Neighbours:
+    position: int  # 1-based place of the call in the filtered list
+    total: int
+    previous: Neighbour | None
+    next: Neighbour | None
+
+
+def find_neighbours(
+    call_id: str, *, page: int, per_page: int, filters: CallFilters
+) -> Neighbours | None:
+    """The calls before and after ``call_id`` in a filtered list, from the cached list pages.
+
+    New calls push older ones down the list, so a call not on its page is looked for one page
+    further on; None if it has left both.
+    """
+    for number in (page, page + 1):
+        listing = list_page(filters, page=number, per_page=per_page)
+        ids = [call.id for call in listing.calls]
+        if call_id in ids:
+            break
+    else:
+        return None
+    index = ids.index(call_id)
+    previous = next_ = None
+    if index > 0:
+        previous = Neighbour(ids[index - 1], number)
+    elif number > 1:
+        before = list_page(filters, page=number - 1, per_page=per_page)
+        if before.calls:
+            previous = Neighbour(before.calls[-1].id, number - 1)
+    if index + 1 < len(ids):
+        next_ = Neighbour(ids[index + 1], number)
+    elif listing.has_more:
+        after = list_page(filters, page=number + 1, per_page=per_page)
+        if after.calls:
+            next_ = Neighbour(after.calls[0].id, number + 1)
+    return Neighbours(
+        position=listing.offset + index + 1,
+        total=listing.total,
+        previous=previous,
+        next=next_,
+    )

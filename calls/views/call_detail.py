@@ -1,0 +1,147 @@
+"""The call page: facts, player and transcript; and the player's note that a listen began."""
+
+import json
+from typing import Any
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from calls.forms import QUERY_ORDER, CallFilterForm
+from calls.services import audit, calls, recordings, transcript_pages, transcripts
+from calls.services.calls import ListPlace, PageCall
+from calls.services.listing import agent_names_if_possible
+from calls.truedy.client import is_valid_call_id
+from calls.truedy.errors import NotFound, TruedyError
+from calls.truedy.lifecycle import recording_expiry
+from calls.upstream import gateway, reads
+from calls.upstream.problems import trouble
+from calls.views.problems import call_not_found, upstream_error, waiting
+from calls.views.rendering import NO_STORE, DashboardRequest, plain_text, render
+
+# Seconds between polls of a call that is live or still being transcribed.
+POLL_SECONDS = 5
+PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
+
+
+@require_GET
+def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
+    list_form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
+    opened_from = _opened_from(request, list_form)
+    back_query = list_form.query() if opened_from else ""
+    if not is_valid_call_id(call_id):
+        return call_not_found(request, back_query)  # an odd id is never sent upstream
+    try:
+        shown = calls.call_for_page(call_id, opened_from=opened_from)
+    except NotFound:
+        return call_not_found(request, back_query)
+    except TruedyError as error:
+        return upstream_error(request, error)
+    context = _call_context(request, list_form, shown, opened_from, back_query)
+    # An unreadable ?t= or ?turns= still shows the call, from the start, saying why (and a 400).
+    status = 400 if context["moment_error"] or context["turns_error"] else 200
+    response = render(request, "calls/call_detail.html", context, status=status)
+    response["Cache-Control"] = NO_STORE
+    if not audit.is_own_poll(request, call_id):
+        # Page or fragment alike: only the page's own polls (its token) are not another view.
+        audit.record_access(request, "view_call", call_id=call_id, status=response.status_code)
+    return response
+
+
+@require_POST
+def call_played(request: DashboardRequest, call_id: str) -> HttpResponse:
+    """The player's note that a listen began: one ``play_recording`` row per play.
+
+    Counting the proxy's requests would not do: Chromium fetches one listen in several ranges
+    and again after every seek. player.js posts here once per page load of the player.
+    """
+    if not is_valid_call_id(call_id):
+        return plain_text(404, "No such call.")  # never recorded, never sent upstream
+    audit.record_access(request, "play_recording", call_id=call_id, status=204)
+    return HttpResponse(status=204)
+
+
+def _opened_from(request: DashboardRequest, form: CallFilterForm) -> ListPlace | None:
+    """Opened from the list, the URL carries the list's query: the call's place in that list."""
+    if not any(name in request.GET for name in QUERY_ORDER) or not form.is_valid():
+        return None
+    # Its neighbours come from Truedy's list, which cannot search: the filters without ``q``.
+    return ListPlace(form.list_filters().without_search(), form.page, form.per_page)
+
+
+def _call_context(
+    request: DashboardRequest,
+    list_form: CallFilterForm,
+    shown: PageCall,
+    opened_from: ListPlace | None,
+    back_query: str,
+) -> dict[str, Any]:
+    call = shown.call
+    now = gateway.now()
+    timing = transcripts.timing_of(call)
+    moment, moment_error = _moment(request)
+    if moment is not None and call.duration_seconds:
+        moment = min(moment, float(call.duration_seconds))
+    moment_turn = transcripts.turn_at(timing, moment)
+    turn_page, turns_error = transcript_pages.page_of_turns(
+        timing.turns if timing else (), wanted=request.GET.get("turns"), current=moment_turn
+    )
+    recording_state = recordings.recording_state_for_page(call, now, shown.archived)
+    return {
+        "call": call,
+        "timing": timing,
+        "turn_page": turn_page,
+        "moment": moment,
+        "moment_error": moment_error,
+        "turns_error": turns_error,
+        "moment_turn": moment_turn,
+        "moment_query": f"{back_query}&" if back_query else "",
+        "playback_rates": PLAYBACK_RATES,
+        "agent_names": agent_names_if_possible(),
+        "back_query": back_query,
+        "neighbours": _neighbours(call.id, opened_from, list_form) if opened_from else None,
+        "waiting": waiting(shown.error) if shown.waiting and shown.error else None,
+        "transcript_state": "waiting" if shown.waiting else reads.transcript_state(call, now).value,
+        "recording_state": "waiting" if shown.waiting else recording_state,
+        "from_archive": _from_archive(shown),
+        "recording_expires": recording_expiry(call),
+        "poll_seconds": POLL_SECONDS,
+        "poll_headers": json.dumps({audit.POLL_HEADER: audit.poll_token(request, call.id)}),
+        "talk_turns": len(call.transcript or ()),
+    }
+
+
+def _from_archive(shown: PageCall) -> dict[str, Any] | None:
+    """What the page says when the archive's copy stands in for Truedy's answer."""
+    if shown.archived is None or shown.error is None:
+        return None
+    if shown.gone:
+        return {"gone": True, "row": shown.archived}
+    return {"trouble": trouble(shown.error), "row": shown.archived}
+
+
+def _neighbours(
+    call_id: str, opened_from: ListPlace, form: CallFilterForm
+) -> dict[str, Any] | None:
+    """Previous/next within the list the call was opened from, with the query for each."""
+    found = calls.neighbours(call_id, opened_from)
+    if found is None:
+        return None
+    return {
+        "position": found.position,
+        "total": found.total,
+        "previous": (found.previous.call_id, form.query(page=found.previous.page))
+        if found.previous
+        else None,
+        "next": (found.next.call_id, form.query(page=found.next.page)) if found.next else None,
+    }
+
+
+def _moment(request: DashboardRequest) -> tuple[float | None, str]:
+    """The ``?t=`` a "link to this moment" carries: (seconds, "") or (None, what is wrong)."""
+    text = request.GET.get("t")
+    if text is None:
+        return None, ""
+    try:
+        return transcripts.parse_offset(text), ""
+    except ValueError as error:
+        return None, str(error)

@@ -32,8 +32,7 @@ run: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install $(AXE)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory lint
 	$(PY) manage.py check
 	$(MAKE) --no-print-directory check-deploy
 	$(VENV)/bin/pytest
@@ -89,9 +88,13 @@ serve: install
 test-e2e: install $(AXE)
 	$(VENV)/bin/pytest -m e2e
 
+# Style, the layers of calls/ (.importlinter: nothing imports upward, no cycles, the simulator
+# and calls/truedy stand apart) and the type checker ([tool.mypy] in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=true $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -6,9 +6,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from calls.simulator import Simulator, serve
 from calls.upstream import gateway
-
-from .test_call_page_view import ENDED_5S_AGO, LIVE, an_ended_call_with_turns
-from .test_recording_view import recorded_call
+from tests.views.test_call_detail import ENDED_5S_AGO, LIVE, an_ended_call_with_turns
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

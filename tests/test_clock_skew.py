@@ -17,9 +17,8 @@ from calls.simulator.isotime import to_datetime
 from calls.simulator.server import serve
 from calls.simulator.signing import LINK_LIFETIME_SECONDS
 from calls.upstream import gateway
-
-from .conftest import FROZEN_NOW, upstream_paths
-from .test_recording_view import recorded_call
+from tests.conftest import FROZEN_NOW, upstream_paths
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

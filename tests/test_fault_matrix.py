@@ -14,7 +14,7 @@ import pytest
 
 from calls.upstream import cache, gateway
 from tests.conftest import upstream_paths
-from tests.test_recording_view import recorded_call
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

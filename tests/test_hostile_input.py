@@ -29,8 +29,7 @@ from calls.truedy.client import (
 )
 from calls.truedy.records import DIRECTIONS, STATUSES
 from calls.upstream import gateway
-
-from .test_recording_view import recorded_call
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

@@ -20,10 +20,14 @@ from calls.logs import RedactSecretsFilter
 from calls.simulator import Simulator, serve
 from calls.truedy.client import TruedyClient
 from calls.upstream import gateway
-
-from .test_access import SAMPLE_CALL, SENTINEL_KEY
-from .test_call_page_view import ENDED_5S_AGO, LIVE, a_call_with_status, an_ended_call_with_turns
-from .test_recording_view import expired_recorded_call, recorded_call
+from tests.test_access import SAMPLE_CALL, SENTINEL_KEY
+from tests.views.test_call_detail import (
+    ENDED_5S_AGO,
+    LIVE,
+    a_call_with_status,
+    an_ended_call_with_turns,
+)
+from tests.views.test_recording import expired_recorded_call, recorded_call
 
 pytestmark = pytest.mark.django_db
 

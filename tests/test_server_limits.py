@@ -17,7 +17,7 @@ import pytest
 from bench.harness import GUNICORN_CONF, Gunicorn, dashboard_env, free_port, sign_in
 from calls.simulator import Simulator, serve
 from tests.shifted_clock import subprocess_env
-from tests.test_recording_view import recorded_call
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from calls.truedy.errors import MalformedResponse
 from calls.truedy.records import MAX_SUMMARY_CHARS, MAX_TURN_CHARS, parse_call
 from calls.upstream import reads
 from tests.payloads import call_envelope, call_payload, turn
-from tests.test_client import Upstream, make_client
+from tests.truedy.test_client import Upstream, make_client
 
 # --- the client reads at most MAX_RESPONSE_BYTES --------------------------------------------
 

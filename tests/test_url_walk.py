@@ -18,7 +18,7 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from .test_recording_view import recorded_call
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

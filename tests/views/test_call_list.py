@@ -6,8 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from calls.upstream import gateway
-
-from .conftest import upstream_paths
+from tests.conftest import upstream_paths
 
 pytestmark = pytest.mark.django_db
 

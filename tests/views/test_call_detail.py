@@ -5,8 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from calls.upstream import gateway, reads
-
-from .conftest import upstream_paths
+from tests.conftest import upstream_paths
 
 pytestmark = pytest.mark.django_db
 

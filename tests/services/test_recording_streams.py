@@ -5,8 +5,7 @@ import pytest
 
 from calls.services import recording_streams
 from calls.services.recording_streams import PacedStream, StreamCut, StreamSlots
-
-from .test_recording_view import body, recorded_call
+from tests.views.test_recording import body, recorded_call
 
 
 class FakeStream:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 RECORDINGS_DIR = ROOT / "calls" / "simulator" / "recordings"
 MANIFEST = RECORDINGS_DIR / "manifest.json"
 SCRIPT = ROOT / "scripts" / "make_recordings.py"

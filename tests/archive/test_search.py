@@ -23,8 +23,7 @@ from calls.lib.timezones import zone_or_none
 from calls.models import ArchivedCall
 from calls.truedy.filters import CallFilters
 from calls.upstream import gateway
-
-from .conftest import FROZEN_NOW, upstream_paths
+from tests.conftest import FROZEN_NOW, upstream_paths
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 
 from calls.lib.server_timing import Timings, timed
 from calls.middleware import ServerTimingMiddleware
-
-from .test_recording_view import recorded_call
+from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from calls.truedy.media_guard import (
 from calls.upstream import gateway
 from calls.views.downloads import MEDIA_CSP
 from tests.payloads import API_KEY, BASE_URL
-from tests.test_recording_view import body, recorded_call
+from tests.views.test_recording import body, recorded_call
 
 # --- what an answer may be served as --------------------------------------------------------
 

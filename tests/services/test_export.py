@@ -27,9 +27,8 @@ from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call, CallPage, Turn
 from calls.upstream import cache as upstream_cache
 from calls.upstream import gateway, paging, reads
-
-from .conftest import FROZEN_NOW, upstream_paths
-from .test_call_page_view import an_ended_call_with_turns
+from tests.conftest import FROZEN_NOW, upstream_paths
+from tests.views.test_call_detail import an_ended_call_with_turns
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from calls.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from calls.services import audit
-
-from .conftest import upstream_paths
-from .test_call_page_view import an_ended_call_with_turns
-from .test_recording_view import body, recorded_call
+from tests.conftest import upstream_paths
+from tests.views.test_call_detail import an_ended_call_with_turns
+from tests.views.test_recording import body, recorded_call
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,8 @@ from calls.simulator.webhooks import WebhookSender, call_event
 from calls.truedy.webhooks import BadPayload, SignatureError, parse_event, sign, verify_signature
 from calls.upstream import cache, reads
 from calls.views.webhooks import AcknowledgedThen, truedy_webhook
-
-from .conftest import FROZEN_NOW
-from .test_call_page_view import LIVE
+from tests.conftest import FROZEN_NOW
+from tests.views.test_call_detail import LIVE
 
 URL = "/webhooks/truedy"
 SECRET = "whsec_test_0123456789abcdef"

@@ -21,8 +21,7 @@ from calls.templatetags.charts import calls_per_day, outcome_bars
 from calls.truedy.filters import CallFilters
 from calls.upstream import cache as upstream_cache
 from calls.upstream import gateway
-
-from .conftest import FROZEN_NOW, upstream_paths
+from tests.conftest import FROZEN_NOW, upstream_paths
 
 pytestmark = pytest.mark.django_db
 

@@ -277,8 +277,8 @@ def measure_hits(pages: Pages, sizes: Sizes, call_url: str) -> dict[str, Any]:
 
 
 def render_only(pages: Pages, url: str, iterations: int) -> list[float]:
-    """The page's own template rendered with the context its view built: the reference's
-    floor for a cache hit (P2: "hits within about 1.5x of the render_to_string benchmark")."""
+    """The page's own template rendered with the context its view built: the floor for a cache
+    hit, which should take at most about 1.5x this render alone."""
     from django.template.loader import render_to_string
 
     _, response = pages.get(url)

@@ -409,7 +409,7 @@ def _working_set(samples: list[Sample]) -> dict[str, Any]:
     """How many different lists and calls were asked for: each costs at least one upstream
     request the first time (a call page needs GET /calls/{id}; lists carry no transcripts).
     And how many "slow down" pages were for something the dashboard had already shown, so had
-    cached: stale-if-error should have served those (R5), so this should be 0."""
+    cached: stale-if-error should have served those, so this should be 0."""
     seen_ok: set[str] = set()
     lists, calls = set(), set()
     after_ok = []
@@ -433,7 +433,7 @@ def _working_set(samples: list[Sample]) -> dict[str, Any]:
 def _refetches(api: list[tuple[float, str, int, str]]) -> dict[str, Any]:
     """The same API URL fetched again within REFETCH_SECONDS of a successful fetch. Every answer
     is cached for at least that long (a live call 5 s, lists 30 s) and one request per key
-    refreshes at a time (R6), so these should be 0 with Redis."""
+    refreshes at a time (a lock in the shared cache), so these should be 0 with Redis."""
     last_ok: dict[str, float] = {}
     again = []
     refreshes = Counter()  # fetches of a URL that had been answered before: refreshing the cache

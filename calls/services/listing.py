@@ -41,7 +41,7 @@ def list_page(filters: CallFilters, *, page: int, per_page: int) -> ListPage:
         calls, matches = _archive_page(filters, page=page, per_page=per_page)
         return ListPage(calls, True, agent_names_if_possible(), matches)
     names = reads.agent_names()
-    return ListPage(reads.list_page(filters, page=page, per_page=per_page), False, names, {})
+    return ListPage(reads.filtered_page(filters, page=page, per_page=per_page), False, names, {})
 
 
 def _archive_page(

@@ -22,7 +22,7 @@ def open_recording(
     call_id: str, *, range_header: str | None = None, if_range: str | None = None
 ) -> RecordingStream | ArchivedRecordingStream:
     try:
-        return reads.open_recording(call_id, range_header=range_header, if_range=if_range)
+        return reads.open_recording_link(call_id, range_header=range_header, if_range=if_range)
     except TruedyError:
         copy = open_archived_recording(call_id, range_header=range_header, if_range=if_range)
         if copy is None:
@@ -34,10 +34,11 @@ def recording_state_for_page(call: Call, now: datetime, archived: ArchivedCall |
     """What the recording section shows: a ``RecordingState`` value, or ``ARCHIVED`` when
     Truedy's link is gone but the archive holds a copy (the recording view then streams that)."""
     state = recording_state(call, now)
+    value: str = state.value
     if state is RecordingState.AVAILABLE:
-        return state.value
+        return value
     if archived is None and state is RecordingState.EXPIRED:
         archived = get_archived(call.id)
     if archived is not None and archived.recording:
         return ARCHIVED
-    return state.value
+    return value

@@ -57,7 +57,7 @@ class Totals:
         return self.counted < self.count
 
 
-def call_totals(filters: CallFilters, *, zone: ZoneInfo) -> Totals:
+def for_filters(filters: CallFilters, *, zone: ZoneInfo) -> Totals:
     """Totals for the list's filters (its search included) in ``zone``.
 
     Raises ``TruedyError`` when Truedy has to be asked, fails, and nothing cached stands in.

@@ -47,7 +47,7 @@ def list_calls(
     )
 
 
-def list_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
+def filtered_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
     """Page ``page`` (1-based) of the filtered list, ``per_page`` calls to a page."""
     return list_calls(**filters.api_params(), limit=per_page, offset=(page - 1) * per_page)
 
@@ -135,7 +135,7 @@ def agent_names(*, cached_only: bool = False) -> dict[str, str]:
     return {agent.id: agent.name for agent in list_agents(cached_only=cached_only)}
 
 
-def open_recording(
+def open_recording_link(
     call_id: str, *, range_header: str | None, if_range: str | None
 ) -> RecordingStream:
     """Stream a call's recording through its current signed link.
@@ -190,7 +190,7 @@ def find_neighbours(
     further on; None if it has left both.
     """
     for number in (page, page + 1):
-        listing = list_page(filters, page=number, per_page=per_page)
+        listing = filtered_page(filters, page=number, per_page=per_page)
         ids = [call.id for call in listing.calls]
         if call_id in ids:
             break
@@ -201,13 +201,13 @@ def find_neighbours(
     if index > 0:
         previous = Neighbour(ids[index - 1], number)
     elif number > 1:
-        before = list_page(filters, page=number - 1, per_page=per_page)
+        before = filtered_page(filters, page=number - 1, per_page=per_page)
         if before.calls:
             previous = Neighbour(before.calls[-1].id, number - 1)
     if index + 1 < len(ids):
         next_ = Neighbour(ids[index + 1], number)
     elif listing.has_more:
-        after = list_page(filters, page=number + 1, per_page=per_page)
+        after = filtered_page(filters, page=number + 1, per_page=per_page)
         if after.calls:
             next_ = Neighbour(after.calls[0].id, number + 1)
     return Neighbours(

@@ -53,7 +53,7 @@ def call_totals(request: DashboardRequest) -> HttpResponse:
         return render(request, "calls/call_totals.html", context, status=400)
     context["totals_query"] = form.query(page=None, per_page=None)
     try:
-        context["totals"] = totals.call_totals(form.list_filters(), zone=form.zone)
+        context["totals"] = totals.for_filters(form.list_filters(), zone=form.zone)
     except TruedyError as error:
         kind, status = upstream_problem(error)
         context["problem"] = trouble(error)

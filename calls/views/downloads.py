@@ -53,6 +53,17 @@ def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse:
         response = _recording_unavailable(request, 503, TOO_MANY_STREAMS)
         response["Retry-After"] = str(STREAM_RETRY_AFTER)
         return response
+    response = _audio(stream, call_id)
+    if stream.status_code in (200, 206):
+        # Whatever the client asked for, audio that left is audited (once per window).
+        detail = "stream" if "Range" in request.headers else "download"
+        audit.record_access(
+            request, "play_recording", call_id=call_id, detail=detail, status=stream.status_code
+        )
+    return response
+
+
+def _audio(stream: recording_streams.PacedStream, call_id: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream, status=stream.status_code, content_type="audio/mpeg")
     for name, value in stream.headers.items():  # the client keeps only what playback needs
         response[name] = value
@@ -61,12 +72,6 @@ def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse:
     # this origin: opened on its own, it is a sandboxed document with no sources.
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Content-Disposition"] = f'inline; filename="call-{call_id}.mp3"'
-    if stream.status_code in (200, 206):
-        # Whatever the client asked for, audio that left is audited (once per window).
-        detail = "stream" if "Range" in request.headers else "download"
-        audit.record_access(
-            request, "play_recording", call_id=call_id, detail=detail, status=stream.status_code
-        )
     return response
 
 

@@ -179,7 +179,7 @@ def poll_headers_on(page) -> dict[str, str]:
 def test_the_pages_own_polls_are_not_views_but_a_forged_token_is(
     staff_client, frozen_simulator, time_machine
 ):
-    from .test_call_page_view import LIVE
+    from tests.views.test_call_detail import LIVE
 
     time_machine.move_to(timezone.now())
     page = staff_client.get(f"/calls/{LIVE}/")
@@ -199,7 +199,7 @@ def test_the_pages_own_polls_are_not_views_but_a_forged_token_is(
 def test_a_poll_token_holds_for_its_own_user_and_call_only(
     staff_client, frozen_simulator, django_user_model
 ):
-    from .test_call_page_view import LIVE
+    from tests.views.test_call_detail import LIVE
 
     headers = poll_headers_on(staff_client.get(f"/calls/{LIVE}/"))
     other_call = an_ended_call_with_turns(frozen_simulator)

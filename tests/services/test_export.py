@@ -656,7 +656,7 @@ def test_transcript_json_unknown_call_is_404(staff_client, frozen_simulator):
 
 @pytest.mark.django_db
 def test_transcript_json_without_a_transcript_is_404(staff_client, frozen_simulator):
-    from .test_call_page_view import NOT_TRANSCRIBED
+    from tests.views.test_call_detail import NOT_TRANSCRIBED
 
     response = staff_client.get(f"/calls/{NOT_TRANSCRIBED}/transcript.json")
     assert response.status_code == 404

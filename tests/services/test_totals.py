@@ -100,7 +100,7 @@ def test_totals_from_truedy_equal_the_apis_numbers(staff_client, frozen_simulato
 
 def test_totals_are_counted_in_the_viewers_zone(frozen_simulator):
     filters = CallFilters(created_after=datetime(2026, 11, 20, tzinfo=UTC), created_before=None)
-    result = totals.call_totals(filters, zone=BERLIN)
+    result = totals.for_filters(filters, zone=BERLIN)
     want = expected_totals(
         api_calls(frozen_simulator, created_after="2026-11-20T00:00:00Z"), BERLIN
     )
@@ -125,7 +125,7 @@ def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator)
     import threading
 
     filters = CallFilters(status="failed", created_after=None, created_before=None)
-    totals.call_totals(filters, zone=BERLIN)
+    totals.for_filters(filters, zone=BERLIN)
     alone = len(upstream_paths(simulator))
     cache.clear()
     simulator.reset_requests()
@@ -135,7 +135,7 @@ def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator)
 
     def read():
         barrier.wait()
-        results.append(totals.call_totals(filters, zone=BERLIN))
+        results.append(totals.for_filters(filters, zone=BERLIN))
 
     workers = [threading.Thread(target=read) for _ in range(5)]
     try:
@@ -152,7 +152,7 @@ def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator)
 
 def test_totals_leave_no_list_pages_in_the_cache(frozen_simulator):
     """Their pinned pages are never asked for again: only the totals themselves are kept."""
-    totals.call_totals(CallFilters(status="failed"), zone=BERLIN)
+    totals.for_filters(CallFilters(status="failed"), zone=BERLIN)
     kept = [key for key in cache._cache if f"{upstream_cache.CACHE_PREFIX}:calls:" in key]
     assert kept == []
 

@@ -1,5 +1,5 @@
-"""The page deadline (R2), the shared cool-down (R3), the circuit breaker (R4), one upstream call
-per cold key (R6) and a dead cache (R8)."""
+"""The page deadline, the shared cool-down, the circuit breaker, one upstream call per cold key
+and a dead cache."""
 
 import logging
 import socket
@@ -57,7 +57,7 @@ def list_requests(sim) -> int:
     return sum(1 for path in upstream_paths(sim) if path == LIST)
 
 
-# --- R4: circuit breaker -------------------------------------------------------------------------
+# --- circuit breaker -----------------------------------------------------------------------------
 
 
 def test_repeated_failures_open_the_breaker_and_one_probe_closes_it(
@@ -120,7 +120,7 @@ def test_the_breaker_protects_pages_and_says_so(staff_client, sim, one_attempt, 
     assert upstream_paths(sim) == []
 
 
-# --- R3: shared cool-down ------------------------------------------------------------------------
+# --- shared cool-down ----------------------------------------------------------------------------
 
 
 def test_retry_after_starts_a_cool_down_for_everyone(sim, clock):
@@ -163,7 +163,7 @@ def test_cool_down_serves_stale_data_with_a_notice(staff_client, sim, clock):
     assert upstream_paths(sim) == []
 
 
-# --- R2: one deadline per page -------------------------------------------------------------------
+# --- one deadline per page -----------------------------------------------------------------------
 
 
 def test_retries_and_waits_stop_at_the_pages_deadline():
@@ -216,7 +216,7 @@ def test_the_page_deadline_is_set_for_every_request(staff_client, sim, settings,
     assert 1 <= len(upstream_paths(sim)) <= 2, "the third attempt never fits"
 
 
-# --- R6: one upstream call per cold key ----------------------------------------------------------
+# --- one upstream call per cold key --------------------------------------------------------------
 
 
 def concurrent_cold_reads(sim, threads: int = 20) -> int:
@@ -290,7 +290,7 @@ def test_with_redis_the_lock_is_shared_so_still_one_call(sim, redis_cache):
     )
 
 
-# --- R8: the cache is down -----------------------------------------------------------------------
+# --- the cache is down ---------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ test-shared-backends: install
 	TEST_DATABASE_URL=$(TEST_POSTGRES) TEST_CACHE_URL=$(TEST_REDIS) \
 	$(VENV)/bin/pytest -m shared_backends -q
 
-# Django's deployment checklist (S1) on production settings: DEBUG off, a fresh random key, a
+# Django's deployment checklist on production settings: DEBUG off, a fresh random key, a
 # real host name; any warning fails. Every other security setting is at its production default.
 # Static files are collected into a scratch folder first, as a deployment does (a production
 # start without them is refused: calls/checks.py).

@@ -12,7 +12,7 @@ Truedy holds one thread for as long as it lasts (a recording: minutes). So:
 
 Workers ≈ CPU cores (the GIL lets one thread of a process run Python at a time; more processes
 use more cores), threads fill the rest. Keep threads per worker ≤ 20, the client's API
-connection pool (calls/client.py: beyond it, requests wait up to 1 s for a connection), and
+connection pool (calls/truedy/client.py: beyond it, requests wait up to 1 s for a connection), and
 the database's max_connections ≥ instances x workers x threads (each thread keeps one open).
 """
 

@@ -683,7 +683,7 @@ def judge(results: dict[str, Any]) -> list[Row]:
             Row(
                 f"{label}, vs its own render",
                 f"render alone p50 {render:.2f} ms; whole page = {r}x",
-                "<= 1.5x (P2)",
+                "<= 1.5x",
                 r <= 1.5,
             )
         )

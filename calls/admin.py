@@ -1,13 +1,21 @@
 """The audit log in Django's admin: read-only, and for superusers only."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from calls.models import AuditEvent
 
+# ModelAdmin is generic in the stubs only: Django's class takes no type argument at run time.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[AuditEvent]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(_ModelAdmin):
     list_display = ["at", "username", "action", "call_id", "status", "ip"]
     list_filter = ["action", "at", ("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["username", "call_id", "detail"]

@@ -12,7 +12,7 @@ class CallsConfig(AppConfig):
         from calls.services import audit
         from calls.views import sign_in
 
-        # Every authentication event goes in the audit log (S6, ASVS 16.3.1).
+        # Every authentication event goes in the audit log (ASVS 16.3.1).
         user_logged_in.connect(audit.on_sign_in, dispatch_uid="calls.audit.sign_in")
         user_logged_out.connect(audit.on_sign_out, dispatch_uid="calls.audit.sign_out")
         user_login_failed.connect(audit.on_sign_in_failed, dispatch_uid="calls.audit.failed")

@@ -1,5 +1,6 @@
 """System checks: a start that could only answer 500 refuses to start instead, saying why."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
@@ -16,7 +17,7 @@ COLLECTED_STATIC = "collected_static"
 
 @checks.register(COLLECTED_STATIC, deploy=True)
 def static_files_collected(
-    app_configs: list[AppConfig] | None, **kwargs: Any
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """In production every page links content-hashed static files, named by the manifest that
     `collectstatic` writes: without it each page fails ("Missing staticfiles manifest entry")."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -215,7 +215,8 @@ class _WholeNumberField(_DefaultingField):
     def to_python(self, value: Any) -> int:
         text = _text(value)
         if not text:
-            return self.initial
+            default: int = self.initial  # the ``default`` given to __init__
+            return default
         if _DIGITS_RE.fullmatch(text) is None or not self.minimum <= int(text) <= self.maximum:
             raise ValidationError(
                 "“%(value)s” is not a whole number from %(min)s to %(max)s.",
@@ -294,7 +295,7 @@ class CallFilterForm(_CallFilterFields):
         return None if moment is None else before_instant(moment, self.zone)
 
     def clean_q(self) -> str | None:
-        text = self.cleaned_data["q"]
+        text: str | None = self.cleaned_data["q"]
         if text is not None and len(search_words(text)) > MAX_SEARCH_WORDS:
             raise ValidationError(
                 "Search for at most %(max)s words.",
@@ -307,7 +308,7 @@ class CallFilterForm(_CallFilterFields):
         return self.cleaned_data["tz"] or self.default_zone
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         after, before = cleaned.get("created_after"), cleaned.get("created_before")
         # Exclusive bounds: no instant fits between them unless they are more than 1 µs apart.
         if after is not None and before is not None and after >= before - _ONE_MICROSECOND:
@@ -326,15 +327,18 @@ class CallFilterForm(_CallFilterFields):
         return zone_or_none(self._typed("tz")) or self.default_zone
 
     def _number(self, name: str) -> int:
-        return self.cleaned_data[name] if self.is_valid() else self.fields[name].initial
+        number: int = self.cleaned_data[name] if self.is_valid() else self.fields[name].initial
+        return number
 
+    # Django's form metaclass moves the fields out of the class body into ``base_fields``, so
+    # these properties replace no attribute at run time; mypy only sees the class body.
     @property
-    def page(self) -> int:
+    def page(self) -> int:  # type: ignore[override]
         """The 1-based page (1 on an invalid form)."""
         return self._number("page")
 
     @property
-    def per_page(self) -> int:
+    def per_page(self) -> int:  # type: ignore[override]
         """Calls per page (the default on an invalid form)."""
         return self._number("per_page")
 
@@ -383,9 +387,10 @@ class CallFilterForm(_CallFilterFields):
 
 def describe_errors(form: forms.Form) -> list[str]:
     """Every error as a sentence, prefixed by its field's label ("Status: …")."""
-    messages = []
+    messages: list[str] = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         prefix = f"{field.label}: " if field is not None and field.label else ""
-        messages.extend(prefix + message for message in errors)
+        # An ErrorList yields its messages as text (the stubs also allow ValidationError).
+        messages.extend(prefix + str(message) for message in errors)
     return messages

@@ -69,7 +69,7 @@ class ServerTimingMiddleware:
 
 
 class StaffRequiredMiddleware:
-    """Signed in is not enough: every page that needs a login needs a staff login (S3).
+    """Signed in is not enough: every page that needs a login needs a staff login.
 
     Runs after ``LoginRequiredMiddleware``, so anonymous visitors have already been sent to the
     login page; views marked ``login_not_required`` (the login page itself) stay open.
@@ -125,14 +125,15 @@ class ViewerTimezoneMiddleware:
             or zone_or_none(request.COOKIES.get(ZONE_COOKIE))
             or ZoneInfo(settings.TIME_ZONE)
         )
-        request.viewer_zone = zone
+        request.viewer_zone = zone  # type: ignore[attr-defined]  # DashboardRequest declares it
         with timezone.override(zone):
             return self.get_response(request)
 
 
 class UpstreamBudgetMiddleware:
-    """One deadline for all of a page's upstream reads, retries and waits included (R2), and a
-    fresh list of the stale answers the page shows (R5), for its notice."""
+    """One deadline for all of a page's upstream reads, retries and waits included, so a page
+    ends well before the worker timeout, and a fresh list of the stale answers the page shows,
+    for its notice."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

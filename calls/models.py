@@ -1,4 +1,4 @@
-"""The audit log (S6): who looked at, listened to or took away which call, and every sign-in.
+"""The audit log: who looked at, listened to or took away which call, and every sign-in.
 
 Rows are only ever added. The model and its queryset refuse to change or delete one; a database
 role without UPDATE/DELETE on the table makes that hold against raw SQL too.
@@ -26,7 +26,7 @@ class AuditAction(models.TextChoices):
     SIGN_OUT = "sign_out", "Signed out"
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise AuditLogIsAppendOnly("Audit events are never changed.")
 
@@ -83,10 +83,11 @@ class AuditEvent(models.Model):
         raise AuditLogIsAppendOnly("Audit events are never deleted.")
 
 
-# --- The call archive (issue 6) ---------------------------------------------------------------
+# --- The call archive -------------------------------------------------------------------------
 # Truedy deletes recordings 24 h after a call and call records after 12 months: the archive keeps
-# both. It is filled by the webhook receiver (calls/webhooks.py) and `manage.py sync_calls`
-# (calls/archive.py), and read where Truedy no longer has a call, for totals and for search.
+# both. It is filled by the webhook receiver (calls/archive/webhook_events.py) and `manage.py
+# sync_calls` (calls/archive/sync.py), and read where Truedy no longer has a call, for totals
+# and for search.
 
 
 class ArchivedCall(models.Model):
@@ -158,7 +159,7 @@ class SyncCursor(models.Model):
     """Where `sync_calls` stands, so a crashed or interrupted run resumes instead of restarting.
 
     A run pins its window (`window_after`, `window_before`) when it starts, so the calls that
-    arrive meanwhile cannot shift the offsets it pages by (R9), and records each page it stored.
+    arrive meanwhile cannot shift the offsets it pages by, and records each page it stored.
     """
 
     name = models.CharField(primary_key=True, max_length=64)

@@ -1,4 +1,5 @@
-"""Builders of Truedy API JSON payloads for tests (the shapes of /work/shared/truedy-api.md).
+"""Builders of Truedy API JSON payloads for tests (the shapes in
+https://docs.truedy.ai/guides/call-management, "The Call object").
 
 Every builder returns plain dicts, ready for ``httpx.Response(json=...)``. Pass ``OMIT`` as an
 override to drop a key entirely (e.g. ``call_payload(transcript=OMIT)`` as in list items).

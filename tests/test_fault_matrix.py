@@ -1,5 +1,5 @@
 """Every upstream fault, on the list page, the call page and the recording, with nothing cached
-(a friendly error page) and with a stale answer cached (that answer, with a notice) — R1-R5, T1.
+(a friendly error page) and with a stale answer cached (that answer, with a notice).
 
 Faults are injected in the simulator (the same code path as a real Truedy failure over HTTP):
 each row says what the page answers and how many upstream requests it cost.

@@ -1,4 +1,4 @@
-"""CallFilterForm (calls/filters.py) and the zone helpers it uses (calls/timezones.py)."""
+"""CallFilterForm (calls/forms.py) and the zone helpers it uses (calls/lib/timezones.py)."""
 
 import inspect
 from datetime import UTC, datetime, timedelta

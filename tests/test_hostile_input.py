@@ -1,4 +1,4 @@
-"""Hostile input never breaks a page or reaches Truedy unchecked (T3, S13).
+"""Hostile input never breaks a page or reaches Truedy unchecked.
 
 Hypothesis throws arbitrary query strings at every GET view and arbitrary call ids at the call
 views. Every request the dashboard then makes is caught at the simulator's transport, as httpx

@@ -1,5 +1,5 @@
-"""Signing in and out: session rotation and revocation, cookie attributes (S4), and the
-brute-force lockout of django-axes (S5)."""
+"""Signing in and out: session rotation and revocation, cookie attributes, and the
+brute-force lockout of django-axes."""
 
 from datetime import timedelta
 
@@ -25,7 +25,7 @@ def session_key(client: Client) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-# --- Sessions (S4) ----------------------------------------------------------------------------
+# --- Sessions ---------------------------------------------------------------------------------
 
 
 def test_signing_in_gives_a_new_session_key(client, staff_user):
@@ -95,7 +95,7 @@ def test_in_production_both_cookies_are_secure(client, staff_user, settings):
         assert "SameSite=Lax" in line
 
 
-# --- Brute force (S5) -------------------------------------------------------------------------
+# --- Brute force ------------------------------------------------------------------------------
 
 
 def fail(client: Client, times: int, username: str = "ops", **extra: str) -> list[int]:

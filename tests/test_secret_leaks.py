@@ -1,4 +1,5 @@
-"""The API key and signed recording links never leave the server (S2, S6, S14).
+"""The API key and signed recording links never leave the server: not in pages, headers,
+logs or error reports.
 
 Real-key mode against the simulator over HTTP with a sentinel key: every page, fragment, download
 and error page is swept, its body and headers, and so is every log record written meanwhile, with
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.django_db
 # What a signed recording link is made of: none of it may reach a browser.
 SIGNED_LINK_PARTS = ("signature=", "expires=", "/recordings/")
 # In logs the link's path may appear (the client logs host + path of a failed download, which
-# names no secret); its query, the bearer part, may not. S6: "no Signature=, X-Amz- or API key".
+# names no secret); its query, the bearer part, may not: no Signature=, X-Amz- or API key.
 LOG_SECRET_PARTS = (SENTINEL_KEY, "signature=", "expires=", "x-amz-")
 
 
@@ -162,7 +163,7 @@ def test_no_page_fragment_download_header_or_log_line_carries_a_secret(
     assert_no_secret_in_logs(caplog, every_log_record)
 
 
-# --- S2: error reports -----------------------------------------------------------------------
+# --- error reports ---------------------------------------------------------------------------
 
 
 class StorageExploded(RuntimeError):

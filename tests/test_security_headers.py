@@ -1,5 +1,5 @@
 """Security headers and production settings: CSP with nonces, clickjacking, no-store, CSRF with
-htmx (S9-S12), and Django's deployment checklist on production settings (S1)."""
+htmx, and Django's deployment checklist on production settings."""
 
 import json
 import os
@@ -125,7 +125,7 @@ def test_a_post_with_the_token_htmx_sends_from_hx_headers_is_accepted(staff_user
     assert client.get("/calls/").status_code == 302, "signed out"
 
 
-# --- Production settings (S1) ---------------------------------------------------------------
+# --- Production settings --------------------------------------------------------------------
 
 SECURITY_VARIABLES = {
     "DEBUG",

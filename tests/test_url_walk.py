@@ -1,4 +1,4 @@
-"""Deny by default (S3): every URL pattern the resolver knows is walked, not a hand-kept list.
+"""Deny by default: every URL pattern the resolver knows is walked, not a hand-kept list.
 
 Anonymous visitors are sent to sign in, signed-in users who are not staff are refused, staff get
 through; only the names in ANONYMOUS_ALLOWED open without signing in. A new view added without

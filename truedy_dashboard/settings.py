@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes requires: it turns a locked-out login into the lockout page (S5).
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -106,7 +106,7 @@ CACHES = {"default": env.cache("CACHE_URL", default=_REDIS_URL or "locmemcache:/
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["BACKEND"] = "calls.upstream.redis_cache.SharedClientRedisCache"
     # A Redis that stops answering costs a page at most these seconds per operation, then the
-    # dashboard reads Truedy directly (R8); redis-py would otherwise wait on the OS.
+    # dashboard reads Truedy directly; redis-py would otherwise wait on the OS.
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -135,7 +135,7 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 _AUDIO = ["mp3", "m4a", "ogg", "wav"]
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, *_AUDIO]
 
-# --- The call archive (issue 6) ---------------------------------------------------------------
+# --- The call archive -------------------------------------------------------------------------
 # Archived recordings live in the default storage: local files under MEDIA_ROOT unless
 # ARCHIVE_STORAGE_BACKEND names another (e.g. "storages.backends.s3.S3Storage" with
 # django-storages installed, configured by ARCHIVE_STORAGE_OPTIONS as JSON). No URL serves
@@ -161,7 +161,7 @@ STORAGES = {
 ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=730)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Security (S1, S4, S5, S9, S10) -----------------------------------------------------------
+# --- Security ---------------------------------------------------------------------------------
 # HTTPS-only settings default to on with DEBUG off (production) and off with DEBUG on (`make run`
 # and the tests serve plain http on 127.0.0.1). An empty variable means that default.
 
@@ -191,16 +191,16 @@ SILENCED_SYSTEM_CHECKS = [
 X_FRAME_OPTIONS = "DENY"
 
 # Sessions live in the database, so signing out ends them on the server (a signed-cookie session
-# could not be revoked). One shift long; login rotates the key and the CSRF token (S4).
+# could not be revoked). One shift long; login rotates the key and the CSRF token.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# No script reads the CSRF cookie: htmx sends the token from `hx-headers` on <body> (S11).
+# No script reads the CSRF cookie: htmx sends the token from `hx-headers` on <body>.
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Brute force (S5): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# Brute force: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is refused (429, registration/locked_out.html) for AXES_COOLOFF_MINUTES from the
 # failure that paused it. A cool-off, not a permanent lock: anyone could otherwise lock staff out.
 AUTHENTICATION_BACKENDS = [
@@ -217,14 +217,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # client_address.py): set TRUSTED_PROXY_COUNT to the proxies in front (a load balancer: 1).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "calls.lib.client_address.client_ip"
-# And per address, whatever the usernames (calls/sign_in.py), per AXES_COOLOFF_MINUTES.
+# And per address, whatever the usernames (calls/views/sign_in.py), per AXES_COOLOFF_MINUTES.
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
-# Recording streams through the proxy (calls/recording_streams.py), per process: at most this
-# many at once in all and per person (keep the total below GUNICORN_THREADS, so pages always
-# have threads), none longer than the deadline, ended when storage delivers less than the
+# Recording streams through the proxy (calls/services/recording_streams.py), per process: at
+# most this many at once in all and per person (keep the total below GUNICORN_THREADS, so pages
+# always have threads), none longer than the deadline, ended when storage delivers less than the
 # minimum rate once the window of waiting has passed.
 RECORDING_STREAMS_MAX = env.int("RECORDING_STREAMS_MAX", default=8)
 RECORDING_STREAMS_PER_USER = env.int("RECORDING_STREAMS_PER_USER", default=4)
@@ -233,11 +233,12 @@ RECORDING_MIN_BYTES_PER_SECOND = env.int("RECORDING_MIN_BYTES_PER_SECOND", defau
 RECORDING_THROUGHPUT_WINDOW = env.float("RECORDING_THROUGHPUT_WINDOW", default=10.0)
 
 # A person's access to one call (its page, fragments, audio) is one audit row per this many
-# seconds, however many requests it took (calls/audit.py).
+# seconds, however many requests it took (calls/services/audit.py).
 AUDIT_DEDUPE_SECONDS = env.int("AUDIT_DEDUPE_SECONDS", default=300)
 
-# Content-Security-Policy (S9, S10): no inline script or style, no eval. A page that reads
-# `request.csp_nonce` (base.html's script tags) gets that request's nonce in script-src.
+# Content-Security-Policy: no inline script or style, no eval, no framing (frame-ancestors). A
+# page that reads `request.csp_nonce` (base.html's script tags) gets that request's nonce in
+# script-src.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -262,7 +263,7 @@ TRUEDY_API_BASE_URL = (
 # The hosts recording links may point at (https only): names, ".example.com" for any subdomain,
 # ":port" for a port other than 443. Empty: Truedy's own domain (that of TRUEDY_API_BASE_URL,
 # e.g. ".truedy.ai"). The API's own origin is always allowed; a storage host must resolve to
-# public addresses (calls/media_guard.py).
+# public addresses (calls/truedy/media_guard.py).
 TRUEDY_RECORDING_HOSTS = env.list("TRUEDY_RECORDING_HOSTS", default=[])
 TRUEDY_CONNECT_TIMEOUT = env.float("TRUEDY_CONNECT_TIMEOUT", default=2.0)
 TRUEDY_READ_TIMEOUT = env.float("TRUEDY_READ_TIMEOUT", default=8.0)
@@ -273,7 +274,7 @@ TRUEDY_SIMULATOR_SEED = env.int("TRUEDY_SIMULATOR_SEED", default=42)
 TRUEDY_SIMULATOR_LATENCY_MS = env.int("TRUEDY_SIMULATOR_LATENCY_MS", default=0)
 # The signing secret of the webhook endpoint (`whsec_…`), from Truedy's dashboard. While
 # rotating, give the old and the new one separated by a comma: either signs. Empty: every
-# delivery to /webhooks/truedy is refused with 401 (calls/webhooks.py says why not 503).
+# delivery to /webhooks/truedy is refused with 401 (calls/truedy/webhooks.py says why not 503).
 TRUEDY_WEBHOOK_SECRET = env.str("TRUEDY_WEBHOOK_SECRET", default="")
 # Not from the environment: tests turn it on to refresh a webhook's call in the request's own
 # thread (their database connection is per thread) instead of the background refresh threads.
@@ -291,12 +292,12 @@ TRANSCRIPT_PROCESSING_WINDOW = env.int("TRANSCRIPT_PROCESSING_WINDOW", default=6
 # A silence between turns at least this long (seconds) is marked as dead air on the call page.
 DEAD_AIR_SECONDS = env.float("DEAD_AIR_SECONDS", default=3.0)
 
-# --- Resilience (R2-R6) ---------------------------------------------------------------------
-# One page may spend at most this many seconds on Truedy, retries and waits included (R2).
+# --- Resilience -----------------------------------------------------------------------------
+# One page may spend at most this many seconds on Truedy, retries and waits included.
 TRUEDY_PAGE_DEADLINE = env.float("TRUEDY_PAGE_DEADLINE", default=10.0)
-# How long after its fresh lifetime a cached answer may still be shown when Truedy fails (R5).
+# How long after its fresh lifetime a cached answer may still be shown when Truedy fails.
 CACHE_STALE_WINDOW = env.int("CACHE_STALE_WINDOW", default=86400)
-# Circuit breaker (R4): after this many consecutive failures no request goes to Truedy for
+# Circuit breaker: after this many consecutive failures no request goes to Truedy for
 # TRUEDY_BREAKER_RESET seconds; then one probe decides.
 TRUEDY_BREAKER_FAILURES = env.int("TRUEDY_BREAKER_FAILURES", default=5)
 TRUEDY_BREAKER_RESET = env.int("TRUEDY_BREAKER_RESET", default=30)
@@ -319,7 +320,7 @@ LOGGING = {
         },
     },
     # Every record written passes this first: URLs lose their query strings (signed recording
-    # links), the API key becomes "[redacted]" (S6, S14), whatever a logger's level is set to.
+    # links), the API key becomes "[redacted]", whatever a logger's level is set to.
     "filters": {
         "redact_secrets": {"()": "calls.logs.RedactSecretsFilter"},
         # The id of the request being served (X-Request-ID), on every record.
@@ -345,7 +346,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # httpx logs every request URL at INFO; signed recording URLs are secrets (S14).
+        # httpx logs every request URL at INFO; signed recording URLs are secrets.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # django-axes logs every sign-in at INFO; its lockouts and failures are WARNING.
@@ -357,5 +358,5 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
-# Error reports (the DEBUG 500 page, mail_admins) never show the API key or a signed link (S2).
+# Error reports (the DEBUG 500 page, mail_admins) never show the API key or a signed link.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "calls.logs.SecretScrubbingReporterFilter"

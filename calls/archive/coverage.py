@@ -22,6 +22,7 @@ def archive_covers(filters: CallFilters, now: datetime) -> bool:
     for synced_from, synced_until in SyncCursor.objects.exclude(synced_until=None).values_list(
         "synced_from", "synced_until"
     ):
+        assert synced_until is not None  # excluded above
         starts = synced_from is None or (first is not None and first >= synced_from)
         if starts and before <= synced_until:
             return True

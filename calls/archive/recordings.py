@@ -4,10 +4,10 @@ while the link works, and served back with HTTP Range like the upstream proxy se
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -87,7 +87,8 @@ class ArchivedRecordingStream:
     def __init__(
         self, archived: ArchivedCall, *, range_header: str | None, if_range: str | None
     ) -> None:
-        self._name = archived.recording.name
+        # Opened only for a call whose copy is in storage (open_archived_recording): named.
+        self._name = cast(str, archived.recording.name)
         size = archived.recording_bytes
         if size is None:
             size = default_storage.size(self._name)
@@ -117,7 +118,7 @@ class ArchivedRecordingStream:
         self._first, self._length = first, max(last - first + 1, 0)
         self.headers["content-length"] = str(self._length)
 
-    def iter_bytes(self, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    def iter_bytes(self, chunk_size: int = CHUNK_BYTES) -> Generator[bytes, None, None]:
         if self._length == 0:
             return
         with default_storage.open(self._name, "rb") as handle:
@@ -148,7 +149,8 @@ def open_archived_recording(
     archived = ArchivedCall.objects.filter(pk=call_id).first()
     if archived is None or not archived.recording:
         return None
-    if not default_storage.exists(archived.recording.name):
+    # A FieldFile is true only when it has a name.
+    if not default_storage.exists(cast(str, archived.recording.name)):
         logger.error("archived recording of call %s is missing from storage", call_id)
         return None
     return ArchivedRecordingStream(archived, range_header=range_header, if_range=if_range)

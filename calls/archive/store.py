@@ -1,4 +1,4 @@
-"""The call archive: our own copy of every call (issue 6).
+"""The call archive: our own copy of every call.
 
 Truedy forgets recordings 24 h after a call ends and calls after 12 months; ``ArchivedCall``
 rows (filled by the webhook receiver and ``manage.py sync_calls``) outlive both. ``store_call``

@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 CURSOR_NAME = "calls"
 # Each run starts this far before the last one ended: calls created just before it may have
-# been listed before they settled (R9's late updates).
+# been listed before they settled (a later update would otherwise be missed).
 OVERLAP = timedelta(minutes=5)
 # A run that has not reported progress for this long is taken to have died: its lock lapses.
 STALE_LOCK = timedelta(minutes=15)
@@ -147,7 +147,8 @@ class Sync:
         while True:
             offset = cursor.next_offset
             page = self._upstream(
-                lambda offset=offset: self.client.list_calls(
+                partial(
+                    self.client.list_calls,
                     created_after=cursor.window_after,
                     created_before=cursor.window_before,
                     limit=self.page_size,
@@ -177,6 +178,7 @@ class Sync:
     def _finish_window(self, cursor: SyncCursor) -> None:
         """The window is in the archive: widen what the archive is known to cover."""
         after, before = cursor.window_after, cursor.window_before
+        assert before is not None  # _start_window set it (or found it set, when resuming)
         contiguous = cursor.synced_until is not None and (
             after is None or after <= cursor.synced_until
         )

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
@@ -34,7 +35,8 @@ def event_key(parsed: ParsedEvent, body: bytes) -> str:
     """The event's own id; without one, the body's hash (a retry resends the same bytes)."""
     if parsed.event_id is None:
         return hashlib.sha256(body).hexdigest()
-    if len(parsed.event_id) > WebhookEvent._meta.get_field("event_key").max_length:
+    longest = cast(int, WebhookEvent._meta.get_field("event_key").max_length)  # a CharField's
+    if len(parsed.event_id) > longest:
         return hashlib.sha256(parsed.event_id.encode()).hexdigest()
     return parsed.event_id
 

@@ -1,6 +1,6 @@
 """``Server-Timing``: where a request's time went, shown in the browser's network panel.
 
-``timed("cache")`` / ``timed("upstream")`` around the operations (calls/resilience.py, the
+``timed("cache")`` / ``timed("upstream")`` around the operations (calls/upstream/resilience.py, the
 client's HTTP calls) add to the current request's totals; the middleware times template
 rendering itself and writes the header with ``total``. Outside a request ``timed`` only runs
 the block. Stdlib only: the Truedy client times itself with it and stays free of Django.

@@ -1,4 +1,4 @@
-"""Writing the audit log (S6): one row per thing a person did, never a reason for a page to fail.
+"""Writing the audit log: one row per thing a person did, never a reason for a page to fail.
 
 Values go into the row as data and never into a log line (log injection, ASVS 16.4.1). Nothing
 secret is ever passed in: no tokens, no signed recording links, no API key, no password.
@@ -122,7 +122,7 @@ def _write(
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    """The address django-axes locks out (S5: its proxy settings apply), else the peer's."""
+    """The address django-axes locks out (its proxy settings apply), else the peer's."""
     if request is None:
         return None
     if apps.is_installed("axes"):

@@ -1,4 +1,4 @@
-"""Calls as CSV for a spreadsheet, streamed row by row with flat memory (P6).
+"""Calls as CSV for a spreadsheet, streamed row by row with flat memory.
 
 - Times are in the viewer's time zone, named in the header ("Created (Europe/Berlin)"), as
   ``YYYY-MM-DD HH:MM:SS``, which Excel, LibreOffice and pandas read as a date and time.

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterator
 from typing import Protocol
 
 from django.conf import settings
@@ -34,7 +34,7 @@ class Stream(Protocol):
     status_code: int
     headers: dict[str, str]
 
-    def iter_bytes(self) -> Iterator[bytes]: ...
+    def iter_bytes(self) -> Generator[bytes, None, None]: ...
 
     def close(self) -> None: ...
 

@@ -332,7 +332,8 @@ def _from_httpx(request: httpx.Request) -> SimRequest:
 def _from_environ(environ: dict[str, Any]) -> SimRequest:
     def text(key: str) -> str:
         # WSGI hands over raw bytes decoded as latin-1 (PEP 3333): recover the UTF-8.
-        return environ.get(key, "").encode("latin-1").decode("utf-8", "replace")
+        raw: str = environ.get(key, "")
+        return raw.encode("latin-1").decode("utf-8", "replace")
 
     headers = {
         key[5:].replace("_", "-").lower(): value

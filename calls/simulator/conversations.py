@@ -118,7 +118,9 @@ def build_profile(seed: int, call: CallSkeleton, agent: Agent) -> Profile:
     )
 
 
-def build_turns(seed: int, call: CallSkeleton, agent: Agent, profile: Profile) -> list[dict]:
+def build_turns(
+    seed: int, call: CallSkeleton, agent: Agent, profile: Profile
+) -> list[dict[str, Any]]:
     """The full transcript of an ended call."""
     if call.recording is not None:
         return [dict(turn) for turn in call.recording.turns]
@@ -281,7 +283,7 @@ def _summary(call: CallSkeleton, agent: Agent, p: dict[str, str]) -> str | None:
 # ---------------------------------------------------------------------- transcripts
 
 
-def _timed(rng: random.Random, lines: list[Line], duration: int) -> list[dict]:
+def _timed(rng: random.Random, lines: list[Line], duration: int) -> list[dict[str, Any]]:
     """Turns with start times spread over the call, in proportion to how long each one is."""
     if not lines:
         return []

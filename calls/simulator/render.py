@@ -3,7 +3,7 @@
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .agents import Agent
 from .conversations import Profile, build_profile, build_turns
@@ -14,6 +14,8 @@ from .signing import LINK_LIFETIME_SECONDS, LinkSigner
 # How the API reference page spells the statuses that the Call Management guide spells otherwise.
 REFERENCE_STATUS = {"in-progress": "in_progress", "ended": "completed", "queued": "created"}
 LANGUAGE = "en-US"  # a field no client knows: they must ignore it
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +31,22 @@ class View:
         return self.variant == "reference"
 
 
-class _LRU:
+class _LRU(Generic[V]):
     """A small thread-safe cache; transcripts of very long calls are big, so keep few."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[int, Any] = OrderedDict()
+        self._items: OrderedDict[int, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: int) -> Any:
+    def get(self, key: int) -> V | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: int, value: Any) -> None:
+    def put(self, key: int, value: V) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -57,8 +59,8 @@ class Renderer:
         self._data = data
         self._signer = signer
         self._delay_us = round(transcript_delay_seconds * US)
-        self._profiles = _LRU(8192)
-        self._turns = _LRU(64)
+        self._profiles: _LRU[Profile] = _LRU(8192)
+        self._turns: _LRU[list[dict[str, Any]]] = _LRU(64)
 
     def profile(self, call: CallSkeleton) -> Profile:
         profile = self._profiles.get(call.seq)
@@ -67,7 +69,7 @@ class Renderer:
             self._profiles.put(call.seq, profile)
         return profile
 
-    def turns(self, call: CallSkeleton) -> list[dict]:
+    def turns(self, call: CallSkeleton) -> list[dict[str, Any]]:
         turns = self._turns.get(call.seq)
         if turns is None:
             turns = build_turns(self._data.seed, call, self._agent(call), self.profile(call))
@@ -130,7 +132,7 @@ class Renderer:
     def _agent(self, call: CallSkeleton) -> Agent:
         return self._data.agents_by_id[call.agent_id]
 
-    def _transcript(self, call: CallSkeleton, analysed: bool) -> list[dict] | None:
+    def _transcript(self, call: CallSkeleton, analysed: bool) -> list[dict[str, Any]] | None:
         if not analysed or not call.transcribed:
             return None
         if call.kind == "no-answer" and call.null_when_empty:

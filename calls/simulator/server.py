@@ -9,6 +9,8 @@ from .app import API_PREFIX, Simulator
 
 
 class _QuietHandler(WSGIRequestHandler):
+    server: WSGIServer  # the server it is made for (socketserver types it as any BaseServer)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Tests and the demo don't want an access log on stderr."""
 
@@ -21,13 +23,23 @@ class _QuietHandler(WSGIRequestHandler):
         if not self.parse_request():
             return
         handler = _QuietServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+            self.rfile,
+            # typeshed: a BufferedIOBase where ServerHandler wants IO[bytes]; it only writes
+            # and flushes it, as in WSGIRequestHandler.handle.
+            self.wfile,  # type: ignore[arg-type]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
         )
         handler.request_handler = self
-        handler.run(self.server.get_app())
+        app = self.server.get_app()
+        assert app is not None  # SimulatorServer sets it before serving
+        handler.run(app)
 
 
 class _QuietServerHandler(ServerHandler):
+    request_handler: WSGIRequestHandler  # set by the handler, read by ServerHandler.close()
+
     def log_exception(self, exc_info: Any) -> None:
         if not issubclass(exc_info[0], ConnectionError):
             super().log_exception(exc_info)

@@ -1,6 +1,7 @@
 """Webhook deliveries as Truedy sends them: signed events about the simulator's own calls.
 
-For tests and demos (``manage.py send_webhooks``). Signed as truedy-api.md "Webhooks" says:
+For tests and demos (``manage.py send_webhooks``). Signed as Truedy's documentation
+(https://docs.truedy.ai/guides/call-management, "Webhooks") says:
 ``X-Truedy-Timestamp`` is Unix seconds, ``X-Truedy-Signature`` the lower-case hex HMAC-SHA256,
 keyed with the secret as UTF-8, of ``<timestamp>.<body>``. The options make the deliveries
 Truedy's at-least-once, unordered transport can produce (duplicates, any order) and the ones

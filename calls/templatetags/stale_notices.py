@@ -1,6 +1,9 @@
 """The notice on a page that shows cached data because Truedy failed ."""
 
+from typing import Any
+
 from django import template
+from django.template import Context
 from django.utils import timezone
 
 from calls.upstream.problems import trouble
@@ -10,7 +13,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("calls/_stale_notice.html", takes_context=True)
-def stale_notice(context) -> dict:
+def stale_notice(context: Context) -> dict[str, Any]:
     reads = stale_reads()
     if not reads:
         return {"stale": None}

@@ -1,10 +1,11 @@
 """The Truedy Calls API client: the only code that talks HTTP to Truedy.
 
-One pooled ``httpx.Client`` with explicit timeouts and limits (R1), bounded retries with full
-jitter for idempotent GETs (R2), ``Retry-After`` honoured but never slept on for long (R3), call
-ids checked before they reach a URL (S13), the API key sent only to the API host (S14). Every
-failure becomes a ``calls.truedy.errors.TruedyError``. Pure Python + httpx: no Django, so the
-upstream gateway builds it from settings. The API contract:
+One pooled ``httpx.Client`` with explicit timeouts and limits, bounded retries with full jitter
+for idempotent GETs, ``Retry-After`` honoured but never slept on for long (a request thread
+serves stale data instead), call ids checked before they reach a URL (an unchecked id could
+change the path or host), the API key sent only to the API host. Every failure becomes a
+``calls.truedy.errors.TruedyError``. Pure Python + httpx: no Django, so the upstream gateway
+builds it from settings. The API contract:
 https://docs.truedy.ai/guides/call-management.
 """
 
@@ -17,12 +18,12 @@ import math
 import random
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
@@ -55,13 +56,16 @@ from calls.truedy.records import (
     parse_timestamp,
 )
 
+if TYPE_CHECKING:
+    from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
+
 logger = logging.getLogger("calls.client")
 
 T = TypeVar("T")
 
 
 # Writes are tiny GETs; the pool timeout turns pool exhaustion into a fast error (back-pressure)
-# instead of an unbounded queue (R1).
+# instead of an unbounded queue.
 WRITE_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
 
@@ -86,7 +90,8 @@ RECORDING_OK_STATUSES = frozenset({200, 206, 416})
 LINK_REFUSED = "link_refused"
 NOT_AUDIO = "not_audio"
 RECORDING_GONE_STATUSES = frozenset({403, 404, 410})
-# The only upstream headers a browser-facing audio response may need (A2).
+# The only upstream headers a browser-facing audio response may need to play and seek; never
+# hop-by-hop headers or Set-Cookie.
 RECORDING_HEADERS = (
     "content-type",
     "content-length",
@@ -115,7 +120,8 @@ _MAX_MESSAGE = 200  # upstream error messages are truncated for logs and excepti
 _MAX_ERROR_BODY = 16 * 1024  # read at most this much of a streamed error body
 
 
-# The moment (time.monotonic) by which the current page must be done with Truedy (R2).
+# The moment (time.monotonic) by which the current page must be done with Truedy, retries
+# included, so it ends well before the worker timeout.
 _deadline: ContextVar[float | None] = ContextVar("truedy_deadline", default=None)
 
 
@@ -196,7 +202,7 @@ class TruedyClient:
             follow_redirects=False,
         )
         self._base_path = self._http.base_url.path
-        # Where recording links may point (calls/media_guard.py): the setting, else Truedy's
+        # Where recording links may point (calls/truedy/media_guard.py): the setting, else Truedy's
         # own domain; the API's own origin always.
         self._storage_hosts = (
             StorageHosts(recording_hosts)
@@ -205,8 +211,8 @@ class TruedyClient:
         )
         media_limits = httpx.Limits(max_connections=max_recording_connections)
         # Audio streams get their own pool with no API key in it: a room full of listeners can
-        # hold connections for minutes and must not starve the API reads (R1), and the key must
-        # never reach a storage host (S14). Storage hosts are dialled on public addresses only.
+        # hold connections for minutes and must not starve the API reads, and the key must
+        # never reach a storage host. Storage hosts are dialled on public addresses only.
         self._media = httpx.Client(
             transport=transport
             if transport is not None
@@ -287,7 +293,7 @@ class TruedyClient:
     def get_call(self, call_id: str) -> Call:
         """``GET /calls/{id}`` (Call Management guide): one call with transcript and recording."""
         if not is_valid_call_id(call_id):
-            raise InvalidCallId("not a valid call id")  # no request is made (S13)
+            raise InvalidCallId("not a valid call id")  # never sent: it could change the URL
         path = "calls/" + urllib.parse.quote(call_id, safe="")
         return self._get(path, None, lambda body: _the_call_asked_for(body, call_id))
 
@@ -326,7 +332,7 @@ class TruedyClient:
             headers["Range"] = range_header
         if if_range and _is_header_safe(if_range):
             headers["If-Range"] = if_range
-        # The signature authorises the link: the media pool holds no API key (S14).
+        # The signature authorises the link: the media pool holds no API key.
         request = self._media.build_request("GET", url, headers=headers)
         where = f"{url.host}{url.path}"  # never the query string: it holds the signature
 
@@ -336,7 +342,7 @@ class TruedyClient:
                     response = self._media.send(request, stream=True)
                 break
             except RECORDING_RETRY_ERRORS as exc:
-                error = _transport_error(exc)
+                error: TruedyError = _transport_error(exc)
                 self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, False))
                 pause = self._backoff(attempt)
                 if attempt + 1 >= self._max_attempts or not self._fits(pause):
@@ -413,7 +419,7 @@ class TruedyClient:
                 with timed("upstream"):
                     response = self._get_capped(path, params, timeout)
             except RETRY_TRANSPORT_ERRORS as exc:
-                error = _transport_error(exc)
+                error: TruedyError = _transport_error(exc)
                 self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
                 pause = self._backoff(attempt)
                 if last or not self._fits(pause):
@@ -424,8 +430,8 @@ class TruedyClient:
                 error = _transport_error(exc)
                 self._log_failure("GET", where, None, error, attempt, cause=_cause(exc, True))
                 raise error from exc
-            except MalformedResponse as error:  # too large: asking again gives the same
-                self._log_failure("GET", where, error.status_code, error, attempt)
+            except MalformedResponse as exc:  # too large: asking again gives the same
+                self._log_failure("GET", where, exc.status_code, exc, attempt)
                 raise
 
             if response.is_success:
@@ -442,7 +448,7 @@ class TruedyClient:
                 raise error  # too long to hold a request thread: let the caller serve stale
             pause = wait if wait is not None else self._backoff(attempt)
             if not self._fits(pause):
-                raise error  # the page's budget would run out while waiting (R2, R3)
+                raise error  # the page's budget would run out while waiting
             self._sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -477,7 +483,7 @@ class TruedyClient:
             status_code=response.status_code,
         )
 
-    def _timeout_within_deadline(self) -> httpx.Timeout | httpx.USE_CLIENT_DEFAULT:
+    def _timeout_within_deadline(self) -> httpx.Timeout | UseClientDefault:
         """The client's timeouts, cut down to what is left of the page's deadline."""
         left = time_left()
         if left is None:
@@ -515,7 +521,8 @@ class TruedyClient:
         return left is None or pause < left - 0.05
 
     def _backoff(self, attempt: int) -> float:
-        """Full jitter (R2): uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""
+        """Full jitter, so retrying clients spread out: uniform in
+        [0, min(cap, base * 2**attempt)], attempt from 0."""
         return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt))
 
     def _checked_recording_url(self, recording_url: str) -> httpx.URL:
@@ -579,7 +586,7 @@ class RecordingStream:
         if content_type is not None:
             self.headers["content-type"] = content_type
 
-    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+    def iter_bytes(self, chunk_size: int | None = None) -> Generator[bytes, None, None]:
         """Raw bytes (no content decoding, so byte ranges stay exact), by default each piece as
         it arrives (a proxy that gathered 64 KiB first never noticed its client leave while
         storage dripped); closes when done."""
@@ -650,7 +657,8 @@ def _request_id(body: Any, response: httpx.Response) -> str | None:
             value = meta.get("request_id")
             if isinstance(value, str) and value:
                 return value[:_MAX_MESSAGE]
-    return response.headers.get("x-request-id")
+    header: str | None = response.headers.get("x-request-id")
+    return header
 
 
 def _json_or_none(content: bytes) -> Any:

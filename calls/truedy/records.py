@@ -1,10 +1,11 @@
 """Typed, immutable records built from Truedy API JSON.
 
 This is the only module that knows Truedy's field names and their documented variants (see
-/work/shared/truedy-api.md, "The Call object" and "GET /calls"). Everything past this boundary
-works with ``Call``, ``CallPage``, ``Turn`` and ``Agent``; a payload that is not the documented
-shape raises ``MalformedResponse`` and never a ``KeyError``/``TypeError``/``ValueError``.
-Unknown fields are ignored. Pure Python: no Django, no httpx.
+https://docs.truedy.ai/guides/call-management, "The Call object" and "GET /calls"). Everything
+past this boundary works with ``Call``, ``CallPage``, ``Turn`` and ``Agent``; a payload that is
+not the documented shape raises ``MalformedResponse`` and never a
+``KeyError``/``TypeError``/``ValueError``. Unknown fields are ignored. Pure Python: no Django,
+no httpx.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 from calls.truedy.errors import MalformedResponse
 
@@ -86,7 +87,8 @@ class Call:
 
 def _rebuild_call(*values: Any) -> Call:
     *head, metadata = values
-    return Call(*head, metadata=MappingProxyType(metadata))
+    # ``head`` is every field before ``metadata`` (``__reduce__``); mypy cannot count a *list.
+    return Call(*head, metadata=MappingProxyType(metadata))  # type: ignore[misc]
 
 
 def transcript_as_text(call: Call) -> str:
@@ -195,7 +197,7 @@ def _req_str(obj: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     # abs() < 1e15 also rejects NaN and infinities, and keeps huge ints away from float().
     return (
         isinstance(value, int | float)

@@ -2,9 +2,9 @@
 
 Verification follows https://docs.truedy.ai/guides/call-management ("Webhooks"):
 ``X-Truedy-Signature`` is the hex HMAC-SHA256, keyed with the endpoint's secret as UTF-8, of
-``<X-Truedy-Timestamp>.<raw body>``, checked on the raw bytes before any JSON is parsed, in constant time, and only while the
-timestamp is within five minutes of our clock (either way: a replay and a forged future
-timestamp are refused alike). Decisions the contract leaves open:
+``<X-Truedy-Timestamp>.<raw body>``, checked on the raw bytes before any JSON is parsed, in
+constant time, and only while the timestamp is within five minutes of our clock (either way: a
+replay and a forged future timestamp are refused alike). Decisions the contract leaves open:
 
 - Rotation: ``TRUEDY_WEBHOOK_SECRET`` may hold several secrets separated by commas, and the
   signature header several signatures separated by commas or spaces; a delivery is accepted

@@ -139,16 +139,20 @@ def read_through(
     outdated = (
         entry is not None and isinstance(changed_at, datetime) and entry.fetched_at <= changed_at
     )
+    # What is stored under ``key`` is what its ``fetch`` returned (``_refresh``): a T.
     if entry is not None and not fresh and not outdated and time.time() < entry.fresh_until:
-        return entry.data
+        cached: T = entry.data
+        return cached
     lock = f"{key}:refresh"
     token = secrets.token_hex(8)
     if not resilience.safe_add(lock, token, LOCK_SECONDS):
         if entry is not None:
-            return entry.data  # someone is refreshing it right now
+            cached = entry.data
+            return cached  # someone is refreshing it right now
         waited = _wait_for(key, lock)
         if waited is not None:
-            return waited.data
+            cached = waited.data
+            return cached
     try:
         return _refresh(key, fetch, fresh_seconds, stale=entry, gated=gated)
     finally:
@@ -167,13 +171,15 @@ def _refresh(
     try:
         permit = resilience.admit() if gated else None
     except TruedyError as error:
-        return _stale_or_raise(stale, error)
+        stale_data: T = _stale_or_raise(stale, error)  # ``stale`` is what ``fetch`` gave before
+        return stale_data
     try:
         data = fetch()
     except TruedyError as error:
         if permit is not None:
             resilience.failed(permit, error)
-        return _stale_or_raise(stale, error)
+        stale_data = _stale_or_raise(stale, error)
+        return stale_data
     if permit is not None:
         resilience.succeeded(permit)
     lifetime = max(0.0, float(fresh_seconds(data)))

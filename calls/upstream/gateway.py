@@ -1,6 +1,7 @@
 """Which Truedy the dashboard talks to: the real API when a key is set, else the embedded simulator.
 
-One `TruedyClient` per process (R1): it holds the connection pool and is thread-safe.
+One `TruedyClient` per process: it holds the connection pool and is thread-safe, so every
+request and thread reuses the same connections.
 """
 
 import threading

@@ -1,4 +1,4 @@
-"""Every call matching the list's filters, newest first, read page by page from Truedy (P6, P7, R9).
+"""Every call matching the list's filters, newest first, read page by page from Truedy.
 
 Used by the CSV export and the totals: they need *all* matching calls, which no single API
 request gives (``limit`` is at most 100). Pages come through ``reads.read_list_page_once``:
@@ -8,7 +8,7 @@ a pinned read never asks for the same page again.
 - Lazy, with a small bounded prefetch: at most ``prefetch`` pages are being fetched (worker
   threads over the one shared, thread-safe client) while the current page is handed out, so at
   most ``prefetch + 1`` pages are ever held. Pages are yielded strictly in order.
-- Limit/offset drift (R9): calls that arrive during a long read would push older ones down a page
+- Limit/offset drift: calls that arrive during a long read would push older ones down a page
   (a duplicate; with pages fetched out of order, a skipped call). ``created_before`` is pinned to
   the moment reading starts, so the listing cannot move; ids are deduplicated anyway, over a
   bounded window of recent ids (ids only, never calls), which is where a shift would show up.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,7 @@ def iter_matching_calls(
     as_of: datetime | None = None,
     fetch_page: FetchPage | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[Call]:
+) -> Generator[Call, None, None]:
     """Every call matching ``filters`` (their API filters: Truedy cannot search).
 
     ``as_of``: the instant the listing is pinned to (default: now, on Truedy's clock); calls

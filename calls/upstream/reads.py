@@ -30,7 +30,7 @@ def list_calls(
     limit: int = LIST_DEFAULTS["limit"],
     offset: int = 0,
 ) -> CallPage:
-    params = {
+    params: dict[str, Any] = {
         "agent_id": agent_id,
         "status": status,
         "direction": direction,
@@ -88,7 +88,7 @@ def call_ttl(call: Call, now: datetime) -> int:
     past the moment its signed recording link stops working."""
     pending = (lifecycle.TranscriptState.LIVE, lifecycle.TranscriptState.PROCESSING)
     if transcript_state(call, now) in pending:
-        ttl = settings.CACHE_TTL_CALL_PENDING
+        ttl: int = settings.CACHE_TTL_CALL_PENDING
     else:
         ttl = settings.CACHE_TTL_CALL_FINAL
     expiry = lifecycle.recording_expiry(call)

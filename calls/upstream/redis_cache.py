@@ -16,7 +16,8 @@ release after.
 
 import io
 import pickle
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient, RedisSerializer
 
@@ -48,6 +49,13 @@ class MovedClassesSerializer(RedisSerializer):
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
+    # Set and defined by Django's RedisCacheClient; private, so django-stubs leaves them out.
+    _client: Callable[..., Any]  # redis.Redis
+
+    if TYPE_CHECKING:
+
+        def _get_connection_pool(self, write: bool) -> Any: ...
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("serializer", MovedClassesSerializer)
         super().__init__(*args, **kwargs)

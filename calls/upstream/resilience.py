@@ -1,12 +1,13 @@
-"""Keeping pages up while Truedy is slow, failing or rate-limiting (R3-R8).
+"""Keeping pages up while Truedy is slow, failing or rate-limiting.
 
 - Every cache operation goes through ``safe_*``: a cache outage (Redis down) degrades to direct
-  upstream calls, never to a 500 (R8).
-- A shared cool-down: when Truedy says "retry after N s", no worker calls it for N s (R3).
+  upstream calls, never to a 500.
+- A shared cool-down: when Truedy says "retry after N s", no worker calls it for N s.
 - A circuit breaker in the shared cache: after repeated failures, no upstream calls until one
-  probe succeeds (R4).
+  probe succeeds, so a failing Truedy is not hammered by every request.
 - Stale notices: a page that shows cached data because Truedy failed says so, and from when
-  (R5). Services report stale reads here; the context processor hands them to the templates.
+  (stale data must be visibly stale, RFC 5861). Services report stale reads here; the context
+  processor hands them to the templates.
 
 All of it lives in the Django cache, so with Redis every process agrees.
 """
@@ -39,7 +40,7 @@ OPEN_KEY = f"{PREFIX}:breaker:open-until"
 PROBE_KEY = f"{PREFIX}:breaker:probe"
 
 
-# --- the cache, failing soft (R8) --------------------------------------------------------------
+# --- the cache, failing soft -------------------------------------------------------------------
 
 _last_outage_log = 0.0
 
@@ -112,7 +113,7 @@ def safe_incr(key: str, timeout: float) -> int:
         return 0
 
 
-# --- the gate in front of every upstream read (R3, R4) -----------------------------------------
+# --- the gate in front of every upstream read --------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ def _cool_down(seconds: float) -> None:
         logger.warning("Truedy asked us to wait %.0f s; no requests until then", seconds)
 
 
-# --- stale notices for the page (R5) ----------------------------------------------------------
+# --- stale notices for the page ---------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ FILENAME_PARTS = ("agent_id", "status", "direction", "q")
 
 
 @require_GET
-def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse:
+def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse | StreamingHttpResponse:
     """The call's MP3, streamed through from Truedy's signed link (or the archive's copy) with
     ``Range`` passed on, so the browser only ever sees our URL and seeking works."""
     if not is_valid_call_id(call_id):
@@ -50,7 +50,9 @@ def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse:
     except TruedyError as error:
         return _recording_failed(request, error)
     if stream is None:
-        response = _recording_unavailable(request, 503, TOO_MANY_STREAMS)
+        response: HttpResponse | StreamingHttpResponse = _recording_unavailable(
+            request, 503, TOO_MANY_STREAMS
+        )
         response["Retry-After"] = str(STREAM_RETRY_AFTER)
         return response
     response = _audio(stream, call_id)
@@ -166,7 +168,7 @@ def _call_for_download(call_id: str) -> Call | HttpResponse:
 
 
 @require_GET
-def calls_export_csv(request: DashboardRequest) -> HttpResponse:
+def calls_export_csv(request: DashboardRequest) -> HttpResponse | StreamingHttpResponse:
     """Every call matching the list's query, newest first, streamed as CSV."""
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():

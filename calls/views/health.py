@@ -1,8 +1,8 @@
 """``/healthz`` for the load balancer: can this instance serve pages?
 
 - Database down: 503. Sessions and sign-ins live there; nothing works without it.
-- Cache (Redis) down: 200, ``"status": "degraded"``. Pages still work, reading Truedy directly
-  (R8), and every instance shares the one Redis: failing them all would turn a slower site into
+- Cache (Redis) down: 200, ``"status": "degraded"``. Pages still work, reading Truedy directly,
+  and every instance shares the one Redis: failing them all would turn a slower site into
   no site.
 - Truedy is never asked: its outage must not make the balancer pull every instance. The
   breaker's state is reported as information only.

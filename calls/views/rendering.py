@@ -7,6 +7,7 @@ One URL serves both the full page and, for htmx, the named partial it targets (`
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
@@ -25,6 +26,9 @@ class DashboardRequest(HttpRequest):
     htmx: HtmxDetails  # django_htmx.middleware.HtmxMiddleware
     viewer_zone: ZoneInfo  # calls.middleware.ViewerTimezoneMiddleware
     request_id: str  # calls.middleware.RequestIdMiddleware
+    # Signed in, as staff: LoginRequiredMiddleware and calls.middleware.StaffRequiredMiddleware
+    # (the views that take no login take a plain HttpRequest).
+    user: User
 
 
 # The partials each page template defines; an htmx request for any other target (a header

@@ -5,11 +5,12 @@ re-validated and rebuilt by the form before it is stored, so only a query the li
 ever kept or linked to. Each user sees and deletes only their own.
 """
 
+from typing import cast
 from urllib.parse import urlsplit
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,27 +18,29 @@ from django.views.decorators.http import require_POST
 
 from calls.forms import CallFilterForm, describe_errors
 from calls.models import SavedView
+from calls.views.rendering import DashboardRequest
 
-MAX_NAME = SavedView._meta.get_field("name").max_length
-MAX_QUERY = SavedView._meta.get_field("query").max_length
+# Both are CharFields, which always have a max_length.
+MAX_NAME = cast(int, SavedView._meta.get_field("name").max_length)
+MAX_QUERY = cast(int, SavedView._meta.get_field("query").max_length)
 MAX_VIEWS_PER_USER = 100
 
 
-def views_of(user: AbstractBaseUser) -> list[SavedView]:
+def views_of(user: User | AnonymousUser) -> list[SavedView]:
     """The user's saved views for the menu, by name."""
     if not user.is_authenticated:
         return []
     return list(SavedView.objects.filter(user=user).only("id", "name", "query"))
 
 
-def canonical_query(text: str, request: HttpRequest) -> str | None:
+def canonical_query(text: str, request: DashboardRequest) -> str | None:
     """``text`` as the list's canonical query without a page, or None if the list refuses it."""
     form = CallFilterForm(QueryDict(text), default_zone=request.viewer_zone)
     return form.query(page=None) if form.is_valid() else None
 
 
 @require_POST
-def saved_view_create(request: HttpRequest) -> HttpResponse:
+def saved_view_create(request: DashboardRequest) -> HttpResponse:
     """Save the posted ``query`` as ``name``; an existing name is replaced only when the user
     confirmed it (``replace``), else they are asked (400)."""
     name = " ".join(request.POST.get("name", "").split())
@@ -45,6 +48,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     problem = _problem(name, query, request)
     if problem is not None:
         return _refused(request, name, query, problem=problem)
+    assert query is not None  # _problem refuses a query the list does not accept
     exists = SavedView.objects.filter(user=request.user, name=name).exists()
     if exists and "replace" not in request.POST:
         return _refused(request, name, query, exists=True)
@@ -59,7 +63,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+def saved_view_delete(request: DashboardRequest, view_id: int) -> HttpResponse:
     """Delete one of the user's own views (anyone else's is a 404), then back to the list the
     user was looking at: the filters of the page they came from, re-validated like any query."""
     saved = get_object_or_404(SavedView, pk=view_id, user=request.user)
@@ -73,7 +77,7 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     return _to_list(back or "")
 
 
-def _problem(name: str, query: str | None, request: HttpRequest) -> str | None:
+def _problem(name: str, query: str | None, request: DashboardRequest) -> str | None:
     if not name:
         return "Give the view a name."
     if len(name) > MAX_NAME:
@@ -91,7 +95,7 @@ def _problem(name: str, query: str | None, request: HttpRequest) -> str | None:
 
 
 def _refused(
-    request: HttpRequest,
+    request: DashboardRequest,
     name: str,
     query: str | None,
     *,

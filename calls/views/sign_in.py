@@ -24,7 +24,9 @@ def _key(request: HttpRequest | None) -> str | None:
     return f"{PREFIX}:{address}" if address else None
 
 
-def count_failure(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any):
+def count_failure(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     """``user_login_failed``: one more failure for the address (a fixed window from the first)."""
     key = _key(request)
     if key is not None:

@@ -1,4 +1,5 @@
-"""Searching the archive with the list's `q` (calls/search.py, the list reading from the archive).
+"""Searching the archive with the list's `q` (calls/archive/search.py, the list reading from
+the archive).
 
 The archive is filled the way the product fills it (``store.store_call`` with calls read from
 the simulator), so the search sees the same ``search_text`` it will see in production.

@@ -1,5 +1,5 @@
 """The audit log counts listens, not requests: in Chromium one play with seeks and a pause is one
-``play_recording`` row, however many ranges the player fetched through our proxy (S6)."""
+``play_recording`` row, however many ranges the player fetched through our proxy."""
 
 import time
 

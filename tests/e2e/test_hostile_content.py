@@ -1,5 +1,6 @@
-"""Hostile text from Truedy stays text in a real browser (S7); htmx runs hardened (S8); the
-browser enforces the Content-Security-Policy (S9)."""
+"""Hostile text from Truedy stays text in a real browser; htmx runs hardened (no eval, no
+script tags in swaps, no snapshots in localStorage); the browser enforces the
+Content-Security-Policy."""
 
 from urllib.parse import urlsplit
 

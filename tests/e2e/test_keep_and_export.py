@@ -1,6 +1,6 @@
-"""Issue 6 in Chromium: totals load into the list by themselves (SVG under the CSP), the export
-link follows the filters chosen with htmx, a search reads the archive and marks the match, and a
-saved view comes back from the menu."""
+"""The call archive, totals, export and saved views in Chromium: totals load into the list by
+themselves (SVG under the CSP), the export link follows the filters chosen with htmx, a search
+reads the archive and marks the match, and a saved view comes back from the menu."""
 
 import re
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The audit log (S6): views, plays, transcript downloads and sign-ins become rows that are never
+"""The audit log: views, plays, transcript downloads and sign-ins become rows that are never
 changed, read by superusers only, and never hold a secret; writing one never breaks a page."""
 
 import json

@@ -1,4 +1,4 @@
-"""Totals above the list (calls/totals.py, the call_totals view, the SVG charts).
+"""Totals above the list (calls/services/totals.py, the call_totals view, the SVG charts).
 
 Expectations are computed here, independently: from Truedy's own JSON read page by page through
 a plain httpx client on the simulator, or from archive rows the test writes itself.
@@ -119,9 +119,9 @@ def test_totals_are_cached_so_truedy_is_paged_once(staff_client, frozen_simulato
 
 
 def test_people_opening_the_same_cold_totals_at_once_page_truedy_once(simulator):
-    """One computation per key at a time (R6): the others wait for its answer. On a running
-    clock, as in production: each reader's pages are pinned to its own instant, so only the
-    totals' own key can bring them together."""
+    """One computation per key at a time, so no stampede: the others wait for its answer. On a
+    running clock, as in production: each reader's pages are pinned to its own instant, so only
+    the totals' own key can bring them together."""
     import threading
 
     filters = CallFilters(status="failed", created_after=None, created_before=None)

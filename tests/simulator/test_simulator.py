@@ -1,4 +1,7 @@
-"""The embedded Truedy simulator behaves like the Truedy Calls API (see shared truedy-api.md)."""
+"""The embedded Truedy simulator behaves like the Truedy Calls API.
+
+See https://docs.truedy.ai/guides/call-management.
+"""
 
 import io
 import json

@@ -305,7 +305,7 @@ def test_date_presets_link_to_whole_days_in_the_viewers_zone(staff_client, froze
 
 
 def test_yesterdays_failed_inbound_calls_of_one_agent(staff_client, frozen_simulator):
-    """The supervisor's review from the issue: find them, open one, read it, play it."""
+    """A supervisor's typical review: find them, open one, read it, play it."""
     query = (
         f"agent_id={JORDAN}&status=failed&direction=inbound"
         "&created_after=2026-11-23&created_before=2026-11-23&tz=UTC"

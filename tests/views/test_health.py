@@ -57,7 +57,7 @@ DEAD_REDIS = {
 
 
 def test_cache_down_is_degraded_but_still_200(client):
-    """Pages work without the cache (R8), and every instance shares it: pulling them all out of
+    """Pages work without the cache, and every instance shares it: pulling them all out of
     the load balancer would turn a slower site into no site."""
     with override_settings(CACHES=DEAD_REDIS):
         caches["default"]  # the dead cache, for the duration

@@ -1,4 +1,5 @@
-"""Saved views (calls/saved_views.py): name the list's filters, find them in the menu again."""
+"""Saved views (calls/views/saved_views.py): name the list's filters, find them in the menu
+again."""
 
 import pytest
 from django.test import Client

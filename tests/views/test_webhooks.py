@@ -1,4 +1,5 @@
-"""The webhook receiver (calls/webhooks.py) and the sender (calls/simulator/webhooks.py)."""
+"""The webhook receiver (calls/views/webhooks.py, calls/truedy/webhooks.py,
+calls/archive/webhook_events.py) and the sender (calls/simulator/webhooks.py)."""
 
 import hashlib
 import json
@@ -56,7 +57,7 @@ def an_ended_call(sim) -> str:
     return next(c.id for c in sim.data.calls if c.status_at(now) == "ended" and c.ended < now)
 
 
-# --- the signature: a table (S15) -------------------------------------------------------------
+# --- the signature: a table -------------------------------------------------------------------
 
 NOW = 1_700_000_000
 BODY = b'{"event":"call.ended","data":{"call_id":"call_x"}}'

@@ -1,3 +1,5 @@
+from typing import Any
+
 import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             help=f"timestamp older than {TOLERANCE_SECONDS} s, as a replay (expect 401)",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         secrets = configured_secrets(settings.TRUEDY_WEBHOOK_SECRET)
         if not secrets:
             raise CommandError(
@@ -56,7 +58,7 @@ class Command(BaseCommand):
             )
             for event in options["event"] or ["call.ended"]
         ]
-        signing = {"age_seconds": TOLERANCE_SECONDS + 60 if options["stale"] else 0}
+        signing: dict[str, Any] = {"age_seconds": TOLERANCE_SECONDS + 60 if options["stale"] else 0}
         if options["bad_signature"]:
             signing["secret"] = "whsec_wrong_" + secrets[-1]
         sender = WebhookSender(secrets[-1], options["url"])

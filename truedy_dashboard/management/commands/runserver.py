@@ -1,11 +1,18 @@
 """`runserver` (whitenoise's, which leaves static files to the app), refusing to start where it
 could only answer 500s: DEBUG off and static files never collected (calls/checks.py)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whitenoise.runserver_nostatic.management.commands.runserver import (
-    Command as NoStaticRunserver,
-)
+if TYPE_CHECKING:
+    # whitenoise ships no types; its Command subclasses the next app's runserver, which the
+    # order of INSTALLED_APPS makes django.contrib.staticfiles'.
+    from django.contrib.staticfiles.management.commands.runserver import (
+        Command as NoStaticRunserver,
+    )
+else:
+    from whitenoise.runserver_nostatic.management.commands.runserver import (
+        Command as NoStaticRunserver,
+    )
 
 from calls.checks import COLLECTED_STATIC
 

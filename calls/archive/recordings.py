@@ -13,7 +13,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from calls.lib.http_range import AUDIO_TYPE, CHUNK_BYTES, RangeNotSatisfiable, parse_range
+from calls.lib.http_range import (
+    AUDIO_TYPE,
+    CHUNK_BYTES,
+    RangeNotSatisfiable,
+    parse_range,
+    read_range,
+)
 from calls.models import ArchivedCall
 from calls.truedy.errors import TruedyError
 from calls.truedy.lifecycle import link_expired
@@ -122,14 +128,7 @@ class ArchivedRecordingStream:
         if self._length == 0:
             return
         with default_storage.open(self._name, "rb") as handle:
-            handle.seek(self._first)
-            remaining = self._length
-            while remaining > 0:
-                block = handle.read(min(chunk_size, remaining))
-                if not block:
-                    return
-                remaining -= len(block)
-                yield block
+            yield from read_range(handle, self._first, self._length, chunk_size)
 
     def close(self) -> None:
         """Nothing is open until ``iter_bytes`` runs (and that closes its own file)."""

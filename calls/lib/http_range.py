@@ -1,9 +1,20 @@
 """HTTP Range for one file of known size (RFC 9110, one range at most), as both the archive's
 recording stream and the simulator's storage serve it. Stdlib only."""
 
+from collections.abc import Generator
+from typing import Protocol
+
 # Bytes read and sent at a time when streaming a file.
 CHUNK_BYTES = 64 * 1024
 AUDIO_TYPE = "audio/mpeg"
+
+
+class SeekableReader(Protocol):
+    """An open binary file: on disk, or from a Django storage."""
+
+    def seek(self, offset: int, /) -> object: ...
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class RangeNotSatisfiable(Exception):
@@ -39,3 +50,17 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         raise RangeNotSatisfiable
     last = int(last_text) if last_text else size - 1
     return first, min(last, size - 1)
+
+
+def read_range(
+    handle: SeekableReader, first: int, length: int, chunk_size: int = CHUNK_BYTES
+) -> Generator[bytes, None, None]:
+    """``length`` bytes of an open file from ``first``, a chunk at a time; fewer if it ends."""
+    handle.seek(first)
+    remaining = length
+    while remaining > 0:
+        block = handle.read(min(chunk_size, remaining))
+        if not block:
+            return
+        remaining -= len(block)
+        yield block

@@ -6,7 +6,13 @@ from collections.abc import Generator
 from email.utils import formatdate
 from pathlib import Path
 
-from calls.lib.http_range import AUDIO_TYPE, CHUNK_BYTES, RangeNotSatisfiable, parse_range
+from calls.lib.http_range import (
+    AUDIO_TYPE,
+    CHUNK_BYTES,
+    RangeNotSatisfiable,
+    parse_range,
+    read_range,
+)
 
 from .messages import ByteChunks, SimResponse, error_response
 
@@ -85,11 +91,4 @@ class AudioFiles:
 
 def _read(path: Path, start: int, length: int) -> Generator[bytes, None, None]:
     with path.open("rb") as handle:
-        handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            block = handle.read(min(CHUNK_BYTES, remaining))
-            if not block:
-                return
-            remaining -= len(block)
-            yield block
+        yield from read_range(handle, start, length)

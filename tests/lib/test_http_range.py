@@ -1,11 +1,13 @@
 """HTTP Range for one file (RFC 9110, one range at most), as the archive and the simulator
 serve it."""
 
+import io
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calls.lib.http_range import RangeNotSatisfiable, parse_range
+from calls.lib.http_range import RangeNotSatisfiable, parse_range, read_range
 
 
 @pytest.mark.parametrize(
@@ -50,3 +52,15 @@ def test_a_satisfiable_range_lies_inside_the_file(first, length, size):
     assert wanted is not None
     start, end = wanted
     assert 0 <= start <= end < size
+
+
+def test_read_range_reads_exactly_the_range_in_chunks():
+    handle = io.BytesIO(bytes(range(256)) * 4)
+    chunks = list(read_range(handle, 10, 300, chunk_size=128))
+    assert [len(chunk) for chunk in chunks] == [128, 128, 44]
+    assert b"".join(chunks) == (bytes(range(256)) * 4)[10:310]
+
+
+def test_read_range_stops_where_the_file_ends():
+    assert b"".join(read_range(io.BytesIO(b"abcdef"), 4, 100)) == b"ef"
+    assert list(read_range(io.BytesIO(b"abc"), 0, 0)) == []

@@ -78,7 +78,7 @@ class Call:
         return self.to_number or self.from_number
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Calls are cached (pickled) by the services layer, and a mappingproxy cannot be
+        # Calls are cached (pickled) by calls.upstream.cache, and a mappingproxy cannot be
         # pickled: rebuild from a plain dict instead.
         values = [getattr(self, name) for name in self.__slots__]
         values[-1] = dict(self.metadata)

@@ -1,4 +1,5 @@
-"""The service layer caches upstream reads under namespaced keys."""
+"""Reading Truedy through the cache (calls.upstream.cache, calls.upstream.reads): namespaced
+keys, stale-if-error, one refresh per key, call TTLs and neighbours."""
 
 import dataclasses
 from datetime import UTC, datetime, timedelta

@@ -25,11 +25,30 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	touch $(AXE)
 
+# `make run`: the dashboard, a background worker with the scheduler, and (with no
+# TRUEDY_API_KEY) the Truedy simulator over HTTP on $(SIMULATOR_PORT), which places a new call
+# every $(SIMULATOR_NEW_CALL_EVERY) s and sends its webhooks to the dashboard: the archive fills
+# and stays current by itself. The broker is a folder (var/broker): no service to install.
+# Ctrl-C stops all three (honcho; Procfile.dev says what runs).
+SIMULATOR_PORT ?= 8765
+SIMULATOR_NEW_CALL_EVERY ?= 30
+RUN_ENV = PATH="$(CURDIR)/$(VENV)/bin:$$PATH" RUN_HOST=$(HOST) RUN_PORT=$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
-	@if [ -z "$$TRUEDY_API_KEY" ]; then $(PY) manage.py seed_demo_user; fi
-	@echo "Dashboard: http://$(HOST):$(PORT)/"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@if [ -z "$$TRUEDY_API_KEY" ]; then \
+	  $(PY) manage.py seed_demo_user && \
+	  echo "Dashboard: http://$(HOST):$(PORT)/ (on the Truedy simulator, port $(SIMULATOR_PORT))" && \
+	  export $(RUN_ENV) SIMULATOR_PORT=$(SIMULATOR_PORT) \
+	    SIMULATOR_NEW_CALL_EVERY=$(SIMULATOR_NEW_CALL_EVERY) \
+	    TRUEDY_API_KEY="$$($(PY) -c 'from calls.simulator import DEFAULT_API_KEY as k; print(k)')" \
+	    TRUEDY_API_BASE_URL=http://$(HOST):$(SIMULATOR_PORT)/api/public/v1 \
+	    TRUEDY_WEBHOOK_SECRET="$${TRUEDY_WEBHOOK_SECRET:-whsec_make_run_demo}" \
+	    ARCHIVE_SYNC_REQUESTS_PER_RUN="$${ARCHIVE_SYNC_REQUESTS_PER_RUN:-400}" && \
+	  exec $(VENV)/bin/honcho -f Procfile.dev start; \
+	else \
+	  echo "Dashboard: http://$(HOST):$(PORT)/ (on Truedy)" && \
+	  export $(RUN_ENV) && exec $(VENV)/bin/honcho -f Procfile.dev.truedy start; \
+	fi
 
 test: install $(AXE)
 	$(MAKE) --no-print-directory lint

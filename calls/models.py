@@ -118,10 +118,16 @@ class ArchivedCall(models.Model):
     # Truedy gave this call a recording link (True) or none once it ended (False); None until
     # known. `sync_calls` retries copies of True rows while their link can still work.
     has_recording = models.BooleanField(null=True, blank=True)
+    # Why the recording could not be copied before its link died ("" while it may still be,
+    # or once copied): counted on the staff page and /healthz.
+    recording_error = models.CharField(max_length=300, blank=True)
     # Where the row last came from: "sync", "webhook" or "view".
     source = models.CharField(max_length=16, blank=True)
     archived_at = models.DateTimeField(default=timezone.now)
     refreshed_at = models.DateTimeField(default=timezone.now)
+    # When the sync last asked Truedy about this call, changed or not (pending rows are asked
+    # again, oldest check first).
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -147,6 +153,10 @@ class WebhookEvent(models.Model):
     raw_body = models.TextField()
     processed_at = models.DateTimeField(null=True, blank=True)
     process_error = models.CharField(max_length=500, blank=True)
+    # Tries that Truedy's failures deferred, and when the next one is due: a follow-up whose
+    # message was lost (its worker and broker both gone) is sent again once overdue.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -173,9 +183,23 @@ class SyncCursor(models.Model):
     # Everything created before this instant has been synced once: the next run starts here.
     synced_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the last run that completed its window finished (our clock).
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """The last heartbeat a worker ran: the scheduler sends one through the queue every few
+    seconds, so its age says whether the scheduler, the queue and a worker all work."""
+
+    name = models.CharField(primary_key=True, max_length=64)
+    beat_at = models.DateTimeField()
+    worker = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
 class SavedView(models.Model):

@@ -1,12 +1,18 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from calls.views import call_detail, call_list, downloads, saved_views
+from calls.views import background, call_detail, call_list, downloads, saved_views
 
 app_name = "calls"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/calls/", permanent=False)),
+    path("background/", background.background_work, name="background_work"),
+    path(
+        "background/failed/<str:task_id>/retry",
+        background.retry_failed_task,
+        name="retry_failed_task",
+    ),
     path("calls/", call_list.call_list, name="call_list"),
     # Before the call patterns: "export.csv" must never be taken for a call id.
     path("calls/export.csv", downloads.calls_export_csv, name="calls_export_csv"),

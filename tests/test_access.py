@@ -24,6 +24,8 @@ DASHBOARD_URLS = [
     f"/calls/{SAMPLE_CALL}/transcript.txt",
     f"/calls/{SAMPLE_CALL}/transcript.json",
     f"/calls/{SAMPLE_CALL}/played",
+    "/background/",
+    "/background/failed/task-1/retry",
 ]
 OPEN_URLS = {"accounts/login/"}  # django.contrib.auth's own views that must stay reachable
 # Open to anyone on purpose: the load balancer's probe (tests/test_health.py: no data in it).
@@ -37,6 +39,8 @@ def test_every_dashboard_url_is_covered_here():
     ]
     assert ours == [
         "",
+        "background/",
+        "background/failed/<str:task_id>/retry",
         "calls/",
         "calls/export.csv",
         "calls/totals/",
@@ -79,7 +83,10 @@ def test_signed_in_users_who_are_not_staff_are_refused(client, django_user_model
 def test_the_health_check_is_open_and_shows_no_data(client, url):
     response = client.get(url)
     assert response.status_code == 200
-    assert set(response.json()) <= {"status", "checks", "truedy"}
+    body = response.json()
+    assert set(body) <= {"status", "checks", "truedy", "background", "archive"}
+    # Times and counts only: no call, number or transcript.
+    assert "call" not in str(body.get("archive", {})).replace("calls", "")
 
 
 def test_the_webhook_receiver_is_open_but_takes_only_signed_posts(client):

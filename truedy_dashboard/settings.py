@@ -6,6 +6,7 @@ Every variable is listed with a safe default in `.env.example`.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Background work's failures (status, error, arguments), for the staff page and admin.
+    "django_celery_results",
     "calls",
 ]
 
@@ -100,6 +103,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # a failover) is noticed before use, not as an error on a page.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if (
+    DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    and DATABASES["default"]["NAME"] != ":memory:"
+):
+    # `make run`: the web server and a worker write one file. WAL lets readers go on while one
+    # writes; a writer waits up to 20 s for another instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, init_command="PRAGMA journal_mode=WAL;"
+    )
 
 _REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": env.cache("CACHE_URL", default=_REDIS_URL or "locmemcache://")}
@@ -276,9 +288,6 @@ TRUEDY_SIMULATOR_LATENCY_MS = env.int("TRUEDY_SIMULATOR_LATENCY_MS", default=0)
 # rotating, give the old and the new one separated by a comma: either signs. Empty: every
 # delivery to /webhooks/truedy is refused with 401 (calls/truedy/webhooks.py says why not 503).
 TRUEDY_WEBHOOK_SECRET = env.str("TRUEDY_WEBHOOK_SECRET", default="")
-# Not from the environment: tests turn it on to refresh a webhook's call in the request's own
-# thread (their database connection is per thread) instead of the background refresh threads.
-TRUEDY_WEBHOOK_REFRESH_INLINE = False
 
 # Cache lifetimes, in seconds. A call whose transcript is final is kept long; a live call or
 # one still being transcribed very briefly, so a page that polls it sees the change.
@@ -301,6 +310,90 @@ CACHE_STALE_WINDOW = env.int("CACHE_STALE_WINDOW", default=86400)
 # TRUEDY_BREAKER_RESET seconds; then one probe decides.
 TRUEDY_BREAKER_FAILURES = env.int("TRUEDY_BREAKER_FAILURES", default=5)
 TRUEDY_BREAKER_RESET = env.int("TRUEDY_BREAKER_RESET", default=30)
+
+# --- Background work (Celery; calls/background/) ------------------------------------------
+# The broker: Redis in production (CELERY_BROKER_URL, else REDIS_URL); with neither, a folder
+# on disk (`make run`: no service to install; one machine only).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or _REDIS_URL or "filesystem://"
+_BROKER_FOLDER = Path(env.str("CELERY_BROKER_FOLDER", default="") or BASE_DIR / "var" / "broker")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "control"):
+        (_BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "data_folder_in": str(_BROKER_FOLDER / "queue"),
+        "data_folder_out": str(_BROKER_FOLDER / "queue"),
+        "control_folder": str(_BROKER_FOLDER / "control"),
+    }
+else:
+    # A message a worker took and never acknowledged (it was killed) goes back on the queue
+    # after this many seconds: longer than any task may run (CELERY_TASK_TIME_LIMIT).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (its filters redact secrets), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Acknowledged once done, not once taken: a task whose worker dies is run again (tasks are
+# idempotent), and a worker takes one message at a time so none waits behind a slow one.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=240)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# Results are not kept, failures are (with their arguments, so a person can run them again).
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True
+CELERY_RESULT_EXPIRES = timedelta(days=30)
+# Tests run tasks where they are enqueued (tests of workers start real ones).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_STORE_EAGER_RESULT = CELERY_TASK_ALWAYS_EAGER
+# The scheduler: with Redis, RedBeat, whose lock lets one beat in the whole deployment send
+# (start one per instance if you like: the others wait, and take over within the lock's
+# timeout if it dies); else Celery's own, with its state in a file.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
+else:
+    CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+# Seconds between incremental syncs (new and changed calls since the cursor), and the most
+# Truedy requests one run may spend (list pages and call details): 8 every 15 s is at most
+# 32 a minute, a third of Truedy's 100, the rest left to people's pages.
+ARCHIVE_SYNC_INTERVAL = env.float("ARCHIVE_SYNC_INTERVAL", default=15.0)
+ARCHIVE_SYNC_REQUESTS_PER_RUN = env.int("ARCHIVE_SYNC_REQUESTS_PER_RUN", default=8)
+# The archive is "current" while its last completed sync covers Truedy up to this many
+# seconds ago (the freshness bound; /healthz and the staff page say when it is not).
+ARCHIVE_FRESHNESS_BOUND = env.int("ARCHIVE_FRESHNESS_BOUND", default=60)
+# The scheduler sends a heartbeat through the queue this often; a worker that has not run one
+# for WORKER_STALE_AFTER seconds is reported stale (dead, stuck, or no scheduler).
+WORKER_HEARTBEAT_INTERVAL = env.float("WORKER_HEARTBEAT_INTERVAL", default=15.0)
+WORKER_STALE_AFTER = env.int("WORKER_STALE_AFTER", default=60)
+CELERY_BEAT_SCHEDULE = {
+    # Each expires when its next one is due: a scheduler that ran while no worker did leaves
+    # no pile of stale ticks.
+    "sync-archive": {
+        "task": "calls.background.tasks.sync_archive",
+        "schedule": ARCHIVE_SYNC_INTERVAL,
+        "options": {"expires": ARCHIVE_SYNC_INTERVAL},
+    },
+    "requeue-webhook-events": {
+        "task": "calls.background.tasks.requeue_webhook_events",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    "heartbeat": {
+        "task": "calls.background.tasks.heartbeat",
+        "schedule": WORKER_HEARTBEAT_INTERVAL,
+        "options": {"expires": WORKER_HEARTBEAT_INTERVAL},
+    },
+}
 
 # One JSON object per line for log shippers (the default with DEBUG off), or text to read.
 LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")

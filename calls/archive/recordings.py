@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db.models import Count
 from django.utils import timezone
 
 from calls.lib.http_range import (
@@ -29,16 +30,42 @@ from calls.upstream import gateway
 logger = logging.getLogger("calls.archive")
 
 
+class CopyFailed(Exception):
+    """The recording was not copied: ``reason`` says why; ``final`` when trying again cannot
+    help (the link has expired)."""
+
+    def __init__(self, reason: str, *, final: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.final = final
+
+
+LINK_EXPIRED = "its link had expired before it could be copied"
+
+
 def copy_recording(archived: ArchivedCall, call: Call) -> bool:
     """Copy the call's MP3 from its signed link into default storage, chunk by chunk.
 
     True once the archive holds a copy. A dead link, a failing Truedy or storage is logged and
-    left for the next sync to retry; nothing is raised.
+    left for a retry; nothing is raised.
     """
-    if archived.recording:
-        return True
-    if not call.recording_url or link_expired(call, gateway.now()):
+    try:
+        save_recording(archived, call)
+    except CopyFailed as failed:
+        logger.warning("recording of call %s not copied: %s", call.id, failed.reason)
         return False
+    return True
+
+
+def save_recording(archived: ArchivedCall, call: Call) -> None:
+    """Copy the call's MP3 into default storage unless the archive holds it; CopyFailed if not.
+
+    A call that never had a recording link is nothing to copy (no error).
+    """
+    if archived.recording or not call.recording_url:
+        return
+    if link_expired(call, gateway.now()):
+        raise CopyFailed(LINK_EXPIRED, final=True)
     name = recording_name(call)
     try:
         with tempfile.TemporaryFile() as spool:
@@ -46,19 +73,35 @@ def copy_recording(archived: ArchivedCall, call: Call) -> bool:
             spool.seek(0)
             saved = default_storage.save(name, File(spool, name=name))
     except (TruedyError, OSError) as error:
-        logger.warning("recording of call %s not copied (will retry): %s", call.id, error)
-        return False
+        raise CopyFailed(f"download failed: {error}"[:300], final=False) from error
     # Another process may have copied it meanwhile: the first copy recorded wins.
     won = ArchivedCall.objects.filter(pk=archived.pk, recording="").update(
-        recording=saved, recording_bytes=size
+        recording=saved, recording_bytes=size, recording_error=""
     )
     if not won:
         default_storage.delete(saved)
         archived.refresh_from_db(fields=["recording", "recording_bytes"])
-        return bool(archived.recording)
+        return
     archived.recording.name, archived.recording_bytes = saved, size
     logger.info("recording of call %s archived (%d bytes)", call.id, size)
-    return True
+
+
+def give_up_recording(call_id: str, reason: str) -> None:
+    """Note that this call's recording will not be archived, and why (the staff page counts
+    these)."""
+    ArchivedCall.objects.filter(pk=call_id, recording="").update(recording_error=reason[:300])
+    logger.error("recording of call %s not archived: %s", call_id, reason)
+
+
+def recordings_not_archived() -> dict[str, int]:
+    """How many recordings could not be archived, by reason, most frequent first."""
+    rows = (
+        ArchivedCall.objects.exclude(recording_error="")
+        .values_list("recording_error")
+        .annotate(count=Count("pk"))
+        .order_by("-count")
+    )
+    return dict(rows)
 
 
 def recording_name(call: Call) -> str:

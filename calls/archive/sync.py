@@ -4,7 +4,10 @@ Pages through ``GET /calls`` (newest first) inside a window pinned when the run 
 that arrive meanwhile cannot shift the offsets; each page's rows and the cursor's next offset
 are committed together, so a crashed run resumes at the page after the last one stored. A second
 run while one is going does nothing, and a run stores nothing that the archive already holds.
-``manage.py sync_calls`` runs it.
+``manage.py sync_calls`` runs it by hand; the background task ``sync_archive`` runs it every
+few seconds with a budget of Truedy requests (``max_requests``), so it stays cheap and leaves
+Truedy's rate limit to people's pages: a run that spends its budget stops where it is and the
+next one carries on.
 """
 
 from collections.abc import Callable
@@ -14,10 +17,10 @@ from typing import TypeVar
 
 from django.core.management.base import OutputWrapper
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from calls.archive.recordings import copy_recording
+from calls.archive.recordings import CopyFailed, give_up_recording, save_recording
 from calls.archive.retention import purge_expired, retention_cutoff
 from calls.archive.store import get_archived, retry_if_locked, store_call
 from calls.models import ArchivedCall, SyncCursor
@@ -40,6 +43,8 @@ STALE_LOCK = timedelta(minutes=15)
 LIVE_LOOKBACK = timedelta(days=1)
 TRANSCRIPT_LOOKBACK = timedelta(hours=1)
 PENDING_LIMIT = 500  # call details fetched per run to bring pending rows up to date
+# A pending row is fetched again at most this often (its last check: ``checked_at``).
+PENDING_RECHECK = timedelta(seconds=30)
 # A rate limit shorter than this is waited out; a longer one ends the run (cron resumes it).
 MAX_RATE_LIMIT_WAIT = 60.0
 MAX_RATE_LIMIT_WAITS = 5
@@ -75,6 +80,10 @@ def failure(error: TruedyError) -> str:
     return f"{trouble(error)}{detail}. Progress is saved: the next run carries on from here."
 
 
+class BudgetSpent(Exception):
+    """The run has made as many Truedy requests as it may: it stops, its progress saved."""
+
+
 def acquire_lock() -> bool:
     """Mark the cursor running, unless a live run already did (works on SQLite and PostgreSQL:
     one conditional UPDATE)."""
@@ -96,29 +105,53 @@ class Sync:
     """One run: the window's pages, then the pending rows, then the retention purge."""
 
     def __init__(
-        self, out: OutputWrapper, *, page_size: int, now: datetime, since: datetime | None
+        self,
+        out: OutputWrapper,
+        *,
+        page_size: int,
+        now: datetime,
+        since: datetime | None,
+        max_requests: int | None = None,
+        longest_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT,
+        on_copy_failed: Callable[[str], None] | None = None,
     ) -> None:
         self.out = out
         self.tty = hasattr(self.out, "isatty") and self.out.isatty()
         self.page_size = page_size
         self.now = now
         self.since = since
+        self.max_requests = max_requests
+        self.longest_rate_limit_wait = longest_rate_limit_wait
+        # Called with the id of a call whose recording download failed but may work later.
+        self.on_copy_failed = on_copy_failed
         self.client = gateway.get_client()
         self.seen: set[str] = set()
-        self.stored = self.details = self.recordings = 0
+        self.stored = self.details = self.recordings = self.requests = 0
+        self.window_finished = False
 
     def run(self) -> None:
-        cursor = self._start_window()
-        self._sync_window(cursor)
-        self._finish_window(cursor)
-        self._refresh_pending()
-        purged = purge_expired(self.now)
-        if purged:
-            self._move_synced_from_to_cutoff()
+        """The whole run; with a budget, as much as it allows (BudgetSpent is not raised)."""
+        purged = 0
+        try:
+            cursor = self._start_window()
+            self._sync_window(cursor)
+            self._finish_window(cursor)
+            self._refresh_pending()
+            purged = purge_expired(self.now)
+            if purged:
+                self._move_synced_from_to_cutoff()
+        except BudgetSpent:
+            pass
         self.out.write(
             f"Done: {self.stored:,} calls stored or updated, {self.details:,} call details "
-            f"fetched, {self.recordings:,} recordings copied, {purged:,} expired calls deleted."
+            f"fetched, {self.recordings:,} recordings copied, {purged:,} expired calls deleted"
+            f" ({self.requests:,} Truedy requests"
+            + ("" if self.window_finished else "; the window is not finished yet")
+            + ")."
         )
+
+    def _budget_left(self) -> int | None:
+        return None if self.max_requests is None else self.max_requests - self.requests
 
     # --- the window ---------------------------------------------------------------------------
 
@@ -146,12 +179,19 @@ class Sync:
     def _sync_window(self, cursor: SyncCursor) -> None:
         while True:
             offset = cursor.next_offset
+            limit = self.page_size
+            left = self._budget_left()
+            if left is not None:
+                if left < 2 and offset > 0:
+                    raise BudgetSpent
+                # Room for the list request and a detail for every row it may bring.
+                limit = max(1, min(limit, left - 1))
             page = self._upstream(
                 partial(
                     self.client.list_calls,
                     created_after=cursor.window_after,
                     created_before=cursor.window_before,
-                    limit=self.page_size,
+                    limit=limit,
                     offset=offset,
                 )
             )
@@ -190,8 +230,9 @@ class Sync:
         cursor.synced_until = max(before, cursor.synced_until or before)
         cursor.window_after = cursor.window_before = cursor.total = None
         cursor.next_offset = 0
-        cursor.updated_at = timezone.now()
+        cursor.updated_at = cursor.finished_at = timezone.now()
         cursor.save()
+        self.window_finished = True
 
     # --- rows Truedy may still change ----------------------------------------------------------
 
@@ -212,11 +253,12 @@ class Sync:
                     ended_at__gt=self.now - RECORDING_LIFETIME,
                 )
             )
-            .order_by("-created_at")
+            .exclude(checked_at__gt=self.now - PENDING_RECHECK)
+            .order_by(F("checked_at").asc(nulls_first=True), "-created_at")
             .values_list("id", flat=True)
         )
         fetched = 0
-        for call_id in list(pending):
+        for call_id in list(pending[: PENDING_LIMIT + len(self.seen)]):
             if call_id in self.seen:
                 continue  # this run has just stored it
             if fetched >= PENDING_LIMIT:
@@ -225,8 +267,11 @@ class Sync:
             try:
                 call = self._detail(call_id)
             except NotFound:
-                continue  # Truedy no longer has it: the archive's copy is all there is
-            self._store(call, copy=True)
+                # Truedy no longer has it: the archive's copy is all there is.
+                ArchivedCall.objects.filter(pk=call_id).update(checked_at=timezone.now())
+                continue
+            self._store(call, copy=False)
+            self._copy(call)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -249,28 +294,41 @@ class Sync:
 
     def _store(self, call: Call, *, copy: bool) -> None:
         before = get_archived(call.id)
-        had_copy = bool(before and before.recording)
         after = store_call(call, source="sync", copy=copy)
+        ArchivedCall.objects.filter(pk=call.id).update(checked_at=timezone.now())
         self.seen.add(call.id)
         if before is None or after.refreshed_at != before.refreshed_at:
             self.stored += 1
-        if after.recording and not had_copy:
-            self.recordings += 1
 
     def _copy(self, call: Call) -> None:
+        """Copy the recording while its link works; a failure that may pass goes to
+        ``on_copy_failed`` (a retried task), one that cannot is noted on the row."""
         if not call.recording_url or not talked(call):
             return
         stored = get_archived(call.id)
-        if stored is not None and not stored.recording and copy_recording(stored, call):
-            self.recordings += 1
+        if stored is None or stored.recording or stored.recording_error:
+            return
+        try:
+            save_recording(stored, call)
+        except CopyFailed as failed:
+            if failed.final:
+                give_up_recording(call.id, failed.reason)
+            elif self.on_copy_failed is not None:
+                self.on_copy_failed(call.id)
+            return
+        self.recordings += 1
 
     def _upstream(self, request: Callable[[], T]) -> T:
         """``request()`` through the dashboard's breaker and shared cool-down (the sync spends
         the same Truedy budget as the users), waiting out short rate limits; anything else is
-        for the caller."""
+        for the caller. BudgetSpent once the run's budget is."""
+        left = self._budget_left()
+        if left is not None and left <= 0:
+            raise BudgetSpent
+        self.requests += 1
         return resilience.waiting_out_short_limits(
             lambda: cache.read_once(request),
-            longest=MAX_RATE_LIMIT_WAIT,
+            longest=self.longest_rate_limit_wait,
             waits=MAX_RATE_LIMIT_WAITS,
             on_wait=lambda wait: self.out.write(f"Truedy is rate-limiting: waiting {wait:.0f} s."),
         )

@@ -1,28 +1,29 @@
-"""Webhook events in the archive: each stored once, then acted on after the answer.
+"""Webhook events in the archive: each stored once, then acted on by a background task.
 
 ``store_event`` keeps a verified delivery (a retry or a copy is recognised and not stored
 again); ``process_event`` refreshes the call it names, cache and archive, and notes the outcome
-on the row. ``Refreshes`` runs that work after the 204 has gone.
+on the row. calls/background enqueues that work in the transaction that stores the event.
 """
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import cast
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from calls.archive.store import retry_if_locked, store_call
 from calls.models import WebhookEvent
 from calls.truedy.client import deadline, is_valid_call_id
 from calls.truedy.errors import NotFound, TruedyError
-from calls.truedy.webhooks import CALL_EVENTS, ParsedEvent
+from calls.truedy.records import Call
+from calls.truedy.webhooks import CALL_EVENTS, BadPayload, ParsedEvent, parse_event
 from calls.upstream import cache, reads
-from calls.upstream.problems import trouble
+from calls.upstream.problems import problem_of, trouble
 from calls.upstream.resilience import collecting_stale_reads
 
 logger = logging.getLogger("calls.webhooks")
@@ -41,23 +42,32 @@ def event_key(parsed: ParsedEvent, body: bytes) -> str:
     return parsed.event_id
 
 
-def store_event(parsed: ParsedEvent, body: bytes) -> WebhookEvent | None:
+def store_event(
+    parsed: ParsedEvent, body: bytes, *, then: "Callable[[WebhookEvent], None] | None" = None
+) -> WebhookEvent | None:
     """The new row, or None when the event was stored before (a retry, or a copy delivered at
-    the same moment: the unique index lets exactly one insert win)."""
+    the same moment: the unique index lets exactly one insert win).
+
+    ``then(row)`` runs inside the transaction that inserts the row (to enqueue its follow-up:
+    both happen or neither does).
+    """
     key = event_key(parsed, body)
 
     def insert() -> WebhookEvent:
         with transaction.atomic():
-            return WebhookEvent.objects.create(
+            row = WebhookEvent.objects.create(
                 event_key=key,
                 event=parsed.event[:64],
                 call_id=(parsed.call_id or "")[:64],
                 occurred_at=parsed.occurred_at,
                 raw_body=body.decode("utf-8"),
             )
+            if then is not None:
+                then(row)
+            return row
 
     try:
-        # On SQLite a refresh writing the archive in the background can hold the database.
+        # On SQLite a worker writing the archive can hold the database for a moment.
         return retry_if_locked(insert)
     except IntegrityError:
         if WebhookEvent.objects.filter(event_key=key).exists():
@@ -65,110 +75,94 @@ def store_event(parsed: ParsedEvent, body: bytes) -> WebhookEvent | None:
         raise
 
 
-# --- after the answer: refresh the call -------------------------------------------------------
+# --- the follow-up: refresh the call ----------------------------------------------------------
 
 
-def process_event(stored: WebhookEvent, parsed: ParsedEvent) -> None:
-    """Refresh the call the event is about (cache and archive) and note the outcome on the row.
+class RefreshDeferred(Exception):
+    """Truedy failed in a way that passes (rate limit, outage, breaker open): try again later,
+    not before ``retry_after`` seconds when Truedy or the shared cool-down said so."""
 
-    Never raises: it runs after the response, where nobody could be told.
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def process_event(event_id: int) -> Call | None:
+    """Refresh the call the stored event names (cache and archive) and note the outcome on the
+    row; the call as now archived, or None when there was nothing to refresh.
+
+    Idempotent: an event already processed without error is left alone. Raises RefreshDeferred
+    (the row stays unprocessed) when Truedy's failure may pass; any other outcome is final.
     """
+    stored = WebhookEvent.objects.filter(pk=event_id).first()
+    if stored is None or (stored.processed_at is not None and not stored.process_error):
+        return None
     try:
-        try:
-            problem = _refresh_call(parsed)
-        except Exception:
-            logger.exception("webhook event %s: processing failed", stored.pk)
-            problem = "processing failed (see the server log)"
-        retry_if_locked(
-            lambda: WebhookEvent.objects.filter(pk=stored.pk).update(
-                processed_at=timezone.now(), process_error=problem[:500]
-            )
+        parsed = parse_event(stored.raw_body.encode("utf-8"))
+    except BadPayload as error:  # it was checked on the way in; a hand-edited row, perhaps
+        mark_processed(event_id, f"not acted on: {error}")
+        return None
+    problem, call = _refresh_call(parsed)
+    mark_processed(event_id, problem)
+    return call
+
+
+def mark_processed(event_id: int, problem: str) -> None:
+    retry_if_locked(
+        lambda: WebhookEvent.objects.filter(pk=event_id).update(
+            processed_at=timezone.now(), process_error=problem[:500]
         )
-    except Exception:
-        logger.exception("webhook event %s: could not record its processing", stored.pk)
+    )
 
 
-def _refresh_call(parsed: ParsedEvent) -> str:
-    """What went wrong, or "" once the cache and the archive hold Truedy's current call."""
+def mark_deferred(event_id: int, reason: str, retry_at: datetime) -> None:
+    retry_if_locked(
+        lambda: WebhookEvent.objects.filter(pk=event_id).update(
+            attempts=F("attempts") + 1, retry_at=retry_at, process_error=reason[:500]
+        )
+    )
+
+
+def overdue_events(now: datetime, grace: timedelta) -> list[int]:
+    """Unprocessed events whose follow-up should have run more than ``grace`` ago (its
+    message was lost: a broker restarted empty, a crash between commit and send)."""
+    due = Q(retry_at__isnull=True, received_at__lt=now - grace) | Q(retry_at__lt=now - grace)
+    return list(
+        WebhookEvent.objects.filter(due, processed_at__isnull=True)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
+def _refresh_call(parsed: ParsedEvent) -> tuple[str, Call | None]:
+    """What went wrong ("" once the cache and the archive hold Truedy's current call), and the
+    call as archived."""
     if parsed.event not in CALL_EVENTS:
-        return f"not acted on: unknown event {parsed.event[:64]!r}"
+        return f"not acted on: unknown event {parsed.event[:64]!r}", None
     if parsed.call_id is None:
-        return "not acted on: the event names no call"
+        return "not acted on: the event names no call", None
     if not is_valid_call_id(parsed.call_id):
-        return "not acted on: not a valid call id"  # never sent upstream
+        return "not acted on: not a valid call id", None  # never sent upstream
     cache.invalidate_call(parsed.call_id)
-    # Outside any page, so its own budget: a slow Truedy holds a refresh thread no longer.
+    # Outside any page, so its own budget: a slow Truedy holds a worker no longer.
     with deadline(settings.TRUEDY_PAGE_DEADLINE), collecting_stale_reads() as stale:
         try:
             call = reads.get_call(parsed.call_id, fresh=True)
         except NotFound:
-            return "Truedy has no such call"
+            return "Truedy has no such call", None
         except TruedyError as error:
-            return f"call not refreshed: {trouble(error)}"
+            _defer_or_answer(error)
+            return f"call not refreshed: {trouble(error)}", None
     if stale:
         # The answer is the cached copy Truedy's failure fell back to: nothing new to archive.
-        return f"call not refreshed: {trouble(stale[0].error)}"
-    store_call(call, source="webhook")
-    return ""
+        _defer_or_answer(stale[0].error)
+        return f"call not refreshed: {trouble(stale[0].error)}", None
+    store_call(call, source="webhook", copy=False)
+    return "", call
 
 
-class Refreshes:
-    """A few threads that refresh calls after the answer, so neither the worker thread nor the
-    connection a webhook came in on waits for Truedy: a load balancer reuses its connections to
-    gunicorn for other people's requests, which would queue behind a slow refresh.
-
-    Bounded: at most ``limit`` refreshes waiting or running; past that one runs in the request's
-    own thread (back-pressure instead of an unbounded queue). A process that stops first loses
-    what was waiting; those rows keep ``processed_at`` empty and ``sync_calls`` catches the calls
-    up. The pool starts on first use, so a gunicorn ``--preload`` fork never inherits it.
-    """
-
-    def __init__(self, *, workers: int, limit: int) -> None:
-        self._workers = workers
-        self._limit = limit
-        self._pending = 0
-        self._done = threading.Condition()
-        self._pool: ThreadPoolExecutor | None = None
-
-    def run(self, task: Callable[[], None]) -> None:
-        if settings.TRUEDY_WEBHOOK_REFRESH_INLINE or not self._reserve():
-            task()
-            return
-        try:
-            self._get_pool().submit(self._run_pooled, task)
-        except RuntimeError:  # the interpreter is shutting down: no new threads
-            self._release()
-            task()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """True once nothing is waiting or running (tests; a graceful stop)."""
-        with self._done:
-            return self._done.wait_for(lambda: self._pending == 0, timeout)
-
-    def _reserve(self) -> bool:
-        with self._done:
-            if self._pending >= self._limit:
-                return False
-            self._pending += 1
-            return True
-
-    def _release(self) -> None:
-        with self._done:
-            self._pending -= 1
-            self._done.notify_all()
-
-    def _get_pool(self) -> ThreadPoolExecutor:
-        with self._done:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="webhook")
-            return self._pool
-
-    def _run_pooled(self, task: Callable[[], None]) -> None:
-        try:
-            task()
-        finally:
-            connections.close_all()  # this thread's own; the next task opens a fresh one
-            self._release()
-
-
-refreshes = Refreshes(workers=2, limit=200)
+def _defer_or_answer(error: TruedyError) -> None:
+    """Raise RefreshDeferred for a failure worth retrying; an answer (a 404, a 400) is final."""
+    if problem_of(error).stale_ok:
+        raise RefreshDeferred(trouble(error), error.retry_after)

@@ -6,6 +6,11 @@
   no site.
 - Truedy is never asked: its outage must not make the balancer pull every instance. The
   breaker's state is reported as information only.
+- Background work and the archive's freshness are reported for monitoring, not for the
+  balancer: ``background.status`` is ``stale`` when no worker has run the scheduler's
+  heartbeat for WORKER_STALE_AFTER seconds (a dead or stuck worker, or no scheduler), and
+  ``archive.current`` is false when the archive lags Truedy by more than its bound. Neither
+  changes the status code: a web instance serves pages without them.
 """
 
 import time
@@ -17,9 +22,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from calls.upstream import resilience
+from calls.archive.freshness import archive_freshness
+from calls.background.status import worker_status
+from calls.upstream import gateway, resilience
 from calls.upstream.keys import HEALTH_PREFIX
 
 CACHE_KEY_PREFIX = HEALTH_PREFIX
@@ -66,7 +74,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    body = {"status": status, "checks": checks}
+    body: dict[str, Any] = {"status": status, "checks": checks}
+    if checks["database"]["status"] == "ok":
+        body["background"] = worker_status(timezone.now()).as_json()
+        body["archive"] = archive_freshness(gateway.now()).as_json()
     if checks["cache"]["status"] == "ok":
         body["truedy"] = resilience.breaker_state()  # read from the cache: only when it answers
     response = JsonResponse(body, status=code)

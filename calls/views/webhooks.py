@@ -1,9 +1,8 @@
-"""The endpoint Truedy delivers webhooks to: verify, store once, answer 204, then refresh the
-call (calls.archive.webhook_events) once the answer has gone."""
+"""The endpoint Truedy delivers webhooks to: verify, store once with its follow-up enqueued in
+the same transaction, answer 204. A worker refreshes the call (calls/background/tasks.py)."""
 
 import logging
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -11,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from calls.archive.webhook_events import process_event, refreshes, store_event
+from calls.archive.webhook_events import store_event
+from calls.background.tasks import enqueue_follow_up
 from calls.truedy.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -26,26 +26,6 @@ from calls.views.rendering import plain_text
 logger = logging.getLogger("calls.webhooks")
 
 MAX_BODY_BYTES = 1_000_000
-
-
-class AcknowledgedThen(HttpResponse):
-    """A 204 that starts ``then`` once the server has sent it.
-
-    WSGI servers call ``close()`` after writing the last byte (PEP 3333): gunicorn's gthread
-    workers, runserver and Django's test client alike.
-    """
-
-    def __init__(self, then: Callable[[], None]) -> None:
-        super().__init__(status=204)
-        self._then: Callable[[], None] | None = then
-
-    def close(self) -> None:
-        then, self._then = self._then, None
-        try:
-            if then is not None:
-                refreshes.run(then)
-        finally:
-            super().close()
 
 
 # --- the endpoint -----------------------------------------------------------------------------
@@ -77,12 +57,12 @@ def truedy_webhook(request: HttpRequest) -> HttpResponse:
     except BadPayload as error:
         logger.warning("webhook refused: signed, but %s", error)
         return plain_text(400, f"Webhook refused: {error}.")
-    stored = store_event(parsed, body)
+    stored = store_event(parsed, body, then=lambda row: enqueue_follow_up(row.pk))
     if stored is None:
         logger.info("webhook %s for call %s: already stored", parsed.event, parsed.call_id)
         return HttpResponse(status=204)
     logger.info("webhook %s for call %s stored as %s", parsed.event, parsed.call_id, stored.pk)
-    return AcknowledgedThen(lambda: process_event(stored, parsed))
+    return HttpResponse(status=204)
 
 
 def _declared_length(request: HttpRequest) -> int:

@@ -9,17 +9,19 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.core.management import CommandError, call_command
-from django.core.signals import request_finished
-from django.db import close_old_connections, connection, connections
-from django.test import Client
+from django.db import connection, connections
+from django.test import Client, TestCase
 
-from calls.archive.webhook_events import Refreshes, event_key, refreshes
+from calls.archive.webhook_events import RefreshDeferred, event_key
+from calls.background import tasks
+from calls.background.retrying import MAX_RETRIES
 from calls.models import ArchivedCall, WebhookEvent
 from calls.simulator.webhooks import WebhookSender, call_event
 from calls.truedy.webhooks import BadPayload, SignatureError, parse_event, sign, verify_signature
 from calls.upstream import cache, reads
-from calls.views.webhooks import AcknowledgedThen, truedy_webhook
+from calls.views.webhooks import truedy_webhook
 from tests.conftest import FROZEN_NOW
 from tests.views.test_call_detail import LIVE
 
@@ -31,8 +33,19 @@ SECRET = "whsec_test_0123456789abcdef"
 def _webhook_secret(settings, tmp_path):
     settings.TRUEDY_WEBHOOK_SECRET = SECRET
     settings.MEDIA_ROOT = tmp_path  # the archive copies recordings into default storage
-    # The test's database transaction is this thread's: refresh here (the HTTP tests do not).
-    settings.TRUEDY_WEBHOOK_REFRESH_INLINE = True
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks are sent, not run (as with a broker and no worker yet): the ids of the events
+    whose follow-up was enqueued, in order."""
+    sent: list[int] = []
+
+    def send(args=None, kwargs=None, **options):
+        sent.append(args[0])
+
+    monkeypatch.setattr(tasks.process_webhook_event, "apply_async", send)
+    return sent
 
 
 @pytest.fixture
@@ -43,9 +56,23 @@ def sender():
 
 
 def deliver(client, sender, payload, **options):
+    """POST a delivery; what its transaction enqueued on commit runs (tasks run where they
+    are sent in tests) although the test's own transaction never commits."""
     body, headers = sender.build_request(payload, **options)
     del headers["Content-Type"]
-    return client.post(URL, body, content_type="application/json", headers=headers)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(URL, body, content_type="application/json", headers=headers)
+
+
+def as_worker(task, *args, retries: int = 0):
+    """Run ``task`` as a worker would (a retry is sent, not raised as the original error)."""
+    task.push_request(
+        called_directly=False, is_eager=False, retries=retries, id="task-1", args=args, kwargs={}
+    )
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
 
 
 def call_fetches(sim, call_id: str) -> int:
@@ -227,26 +254,46 @@ def test_a_camel_case_event_archives_its_call(client, sender, frozen_simulator):
 
 
 @pytest.mark.django_db
-def test_the_call_is_refreshed_only_after_the_answer(rf, sender, frozen_simulator):
+def test_the_follow_up_is_enqueued_when_the_event_commits_and_the_204_asks_truedy_nothing(
+    rf, sender, frozen_simulator, queued
+):
     call_id = an_ended_call(frozen_simulator)
     frozen_simulator.reset_requests()
     body, headers = sender.build_request(call_event(frozen_simulator, call_id, "call.ended"))
     request = rf.post(URL, body, content_type="application/json", headers=headers)
-    response = truedy_webhook(request)
-    assert isinstance(response, AcknowledgedThen) and response.status_code == 204
+    with TestCase.captureOnCommitCallbacks() as on_commit:
+        response = truedy_webhook(request)
+        assert queued == [], "nothing is sent before the event's transaction commits"
+    assert response.status_code == 204
     assert frozen_simulator.requests == []  # answered without asking Truedy anything
-    assert WebhookEvent.objects.get().processed_at is None
-    # What the WSGI server does once the 204 is sent. As in Django's test client, the test's
-    # transaction must survive the request_finished signal that close() sends.
-    request_finished.disconnect(close_old_connections)
-    try:
-        response.close()
-        assert call_fetches(frozen_simulator, call_id) == 1
-        assert WebhookEvent.objects.get().processed_at is not None
-        response.close()
-        assert call_fetches(frozen_simulator, call_id) == 1, "the follow-up runs once"
-    finally:
-        request_finished.connect(close_old_connections)
+    stored = WebhookEvent.objects.get()
+    assert stored.processed_at is None
+    assert len(on_commit) == 1
+    on_commit[0]()  # the commit
+    assert queued == [stored.pk]
+    tasks.process_webhook_event.run(stored.pk)  # a worker takes it
+    assert call_fetches(frozen_simulator, call_id) == 1
+    assert WebhookEvent.objects.get().processed_at is not None
+    tasks.process_webhook_event.run(stored.pk)  # delivered twice (a worker died before its ack)
+    assert call_fetches(frozen_simulator, call_id) == 1, "the follow-up runs once"
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_event_enqueues_nothing(sender, frozen_simulator, queued):
+    from django.db import transaction
+
+    from calls.archive.webhook_events import store_event
+
+    body = b'{"event": "call.ended", "id": "evt_rb", "data": {"call_id": "call_x"}}'
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        store_event(parse_event(body), body, then=lambda row: tasks.enqueue_follow_up(row.pk))
+        raise RuntimeError("the request failed after storing")
+    assert queued == []
+    assert not WebhookEvent.objects.exists()
 
 
 @pytest.mark.django_db
@@ -304,12 +351,61 @@ def test_truedy_failing_during_the_refresh_is_noted_and_archives_nothing(
     client, sender, frozen_simulator
 ):
     call_id = an_ended_call(frozen_simulator)
-    frozen_simulator.switches.fail_next(10, status=503)
+    frozen_simulator.switches.fail_next(100, status=503)
     response = deliver(client, sender, call_event(frozen_simulator, call_id, "call.ended"))
     assert response.status_code == 204  # authentic and stored: Truedy's failure is ours to handle
     stored = WebhookEvent.objects.get()
-    assert stored.process_error == "call not refreshed: Truedy is unreachable"
+    assert stored.process_error.startswith("gave up after")  # every retry failed too
     assert not ArchivedCall.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refresh_truedy_failed_is_retried_later_and_not_marked_done(
+    client, sender, frozen_simulator, queued
+):
+    call_id = an_ended_call(frozen_simulator)
+    deliver(client, sender, call_event(frozen_simulator, call_id, "call.ended"))
+    (event_id,) = queued
+    frozen_simulator.switches.fail_next(10, status=503)
+    with pytest.raises(Retry) as retry:
+        as_worker(tasks.process_webhook_event, event_id)
+    assert 2.5 <= retry.value.when <= 5  # the first backoff: 5 s, jittered down to half
+    stored = WebhookEvent.objects.get()
+    assert stored.processed_at is None
+    assert (stored.attempts, stored.process_error) == (1, "retrying: Truedy is unreachable")
+    assert stored.retry_at is not None
+    assert not ArchivedCall.objects.exists()
+    while frozen_simulator.switches.take_fault():  # Truedy is back
+        pass
+    as_worker(tasks.process_webhook_event, event_id, retries=1)  # the retry, once Truedy answers
+    stored = WebhookEvent.objects.get()
+    assert (stored.processed_at is not None, stored.process_error) == (True, "")
+    assert ArchivedCall.objects.filter(pk=call_id, source="webhook").exists()
+
+
+@pytest.mark.django_db
+def test_a_retry_never_comes_before_truedys_cool_down(client, sender, frozen_simulator, queued):
+    call_id = an_ended_call(frozen_simulator)
+    deliver(client, sender, call_event(frozen_simulator, call_id, "call.ended"))
+    (event_id,) = queued
+    frozen_simulator.switches.rate_limit_next(retry_after=120)
+    with pytest.raises(Retry) as retry:
+        as_worker(tasks.process_webhook_event, event_id)
+    assert retry.value.when >= 119
+
+
+@pytest.mark.django_db
+def test_after_its_last_retry_the_follow_up_fails_visibly(client, sender, frozen_simulator, queued):
+    call_id = an_ended_call(frozen_simulator)
+    deliver(client, sender, call_event(frozen_simulator, call_id, "call.ended"))
+    (event_id,) = queued
+    frozen_simulator.switches.fail_next(10, status=503)
+    with pytest.raises(RefreshDeferred):
+        as_worker(tasks.process_webhook_event, event_id, retries=MAX_RETRIES)
+    stored = WebhookEvent.objects.get()
+    assert stored.process_error == (
+        f"gave up after {MAX_RETRIES + 1} attempts: Truedy is unreachable"
+    )
 
 
 @pytest.mark.django_db
@@ -463,40 +559,26 @@ def test_events_out_of_order_never_regress_the_archive(client, sender, frozen_si
 # --- over real HTTP ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def refresh_threads(settings):
-    """Refreshes run in the background threads, as in production."""
-    settings.TRUEDY_WEBHOOK_REFRESH_INLINE = False
-    yield
-    assert refreshes.wait_idle(10), "a refresh was still running"
-
-
-def test_the_sender_over_http_gets_its_204s_before_the_refreshes(
-    live_server, frozen_simulator, refresh_threads
+def test_the_sender_over_http_gets_its_204s_without_a_truedy_request(
+    live_server, frozen_simulator, queued
 ):
-    """Two deliveries on one keep-alive connection: neither waits for a refresh."""
+    """Two deliveries on one keep-alive connection: neither waits for Truedy."""
     now = frozen_simulator.clock.now_us()
     first, second = [c.id for c in frozen_simulator.data.calls if c.status_at(now) == "ended"][:2]
-    frozen_simulator.switches.latency_seconds = 0.5  # every Truedy read during a refresh
+    frozen_simulator.reset_requests()
     sender = WebhookSender(SECRET, live_server.url + URL)
-    timings = []
     try:
-        started = time.monotonic()
         for call_id in (first, second):
-            begun = time.monotonic()
             response = sender.send(call_event(frozen_simulator, call_id, "call.ended"))
-            timings.append(time.monotonic() - begun)
             assert response.status_code == 204
     finally:
         sender.close()
-    assert max(timings) < 0.4, f"the 204s took {timings} s"
-    assert refreshes.wait_idle(10)
-    assert time.monotonic() - started >= 0.5
-    assert WebhookEvent.objects.filter(processed_at__isnull=False, process_error="").count() == 2
-    assert set(ArchivedCall.objects.values_list("source", flat=True)) == {"webhook"}
+    assert frozen_simulator.requests == []
+    assert len(queued) == 2
+    assert WebhookEvent.objects.filter(processed_at__isnull=True).count() == 2
 
 
-def test_send_webhooks_delivers_demo_events(live_server, frozen_simulator, capsys, refresh_threads):
+def test_send_webhooks_delivers_demo_events(live_server, frozen_simulator, capsys):
     call_id = an_ended_call(frozen_simulator)
     call_command(
         "send_webhooks",
@@ -514,7 +596,6 @@ def test_send_webhooks_delivers_demo_events(live_server, frozen_simulator, capsy
     lines = capsys.readouterr().out.splitlines()
     joined, ended = f"call.joined for {call_id} -> 204", f"call.ended for {call_id} -> 204"
     assert lines == [joined, joined, ended, ended]
-    assert refreshes.wait_idle(10)
     assert sorted(WebhookEvent.objects.values_list("event", flat=True)) == [
         "call.ended",
         "call.joined",
@@ -586,23 +667,10 @@ def test_the_simulator_event_timestamps_follow_its_clock(frozen_simulator):
     assert call_event(frozen_simulator, LIVE, "call.ended")["data"]["status"] == "ended"
 
 
-def test_past_its_limit_a_refresh_runs_in_the_request_thread(settings):
-    settings.TRUEDY_WEBHOOK_REFRESH_INLINE = False
-    pool = Refreshes(workers=1, limit=1)
-    release = threading.Event()
-    ran_in: list[str] = []
-    pool.run(lambda: (release.wait(5), ran_in.append(threading.current_thread().name)))
-    pool.run(lambda: ran_in.append(threading.current_thread().name))
-    assert ran_in == [threading.current_thread().name], "the second ran here, at once"
-    release.set()
-    assert pool.wait_idle(5)
-    assert ran_in[1].startswith("webhook")
-
-
 @pytest.mark.django_db(transaction=True)  # a retry happens only outside a transaction
-def test_storing_waits_out_a_database_a_background_refresh_holds(monkeypatch):
-    """SQLite refuses a write at once while the refresh of an earlier event writes the archive
-    (seen as a 500 in CI); the insert is tried again instead."""
+def test_storing_waits_out_a_database_a_worker_holds(monkeypatch):
+    """SQLite refuses a write at once while a worker refreshing an earlier event writes the
+    archive (seen as a 500 in CI); the insert is tried again instead."""
     from django.db import OperationalError
 
     from calls.archive import store

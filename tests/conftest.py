@@ -135,6 +135,18 @@ def frozen_simulator(monkeypatch):
         client.close()
 
 
+def as_worker(task, *args, retries: int = 0):
+    """Run a Celery task's body as a worker would: a retry is sent (and raised as Retry), not
+    run at once as it is where tasks run eagerly (the tests' setting)."""
+    task.push_request(
+        called_directly=False, is_eager=False, retries=retries, id="task-1", args=args, kwargs={}
+    )
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory) -> Path:
     """A STATIC_ROOT filled by production's `collectstatic` (the admin's files left out), for

@@ -29,7 +29,7 @@ def failed_tasks() -> tuple[list[FailedTask], int]:
         FailedTask(
             task_id=row.task_id,
             name=(row.task_name or "?").rpartition(".")[2],
-            arguments=_decoded(row.task_args) or "()",
+            arguments=_shown(row.task_args),
             error=_last_line(row.traceback or row.result or ""),
             failed_at=row.date_done,
         )
@@ -63,6 +63,17 @@ def _decoded(stored: str | None) -> str:
     except ValueError:
         return stored
     return value if isinstance(value, str) else repr(value)
+
+
+def _shown(stored: str | None) -> str:
+    """The positional arguments as a person reads them: ``'call_abc', 3``."""
+    try:
+        args = _literal(stored, default=())
+    except (ValueError, SyntaxError):
+        return _decoded(stored)
+    if isinstance(args, list | tuple):
+        return ", ".join(repr(arg) for arg in args)
+    return repr(args)
 
 
 def _literal(stored: str | None, *, default: Any) -> Any:

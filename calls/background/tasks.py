@@ -119,6 +119,10 @@ def archive_recording(self: Task, call_id: str) -> None:
             recordings.give_up_recording(call_id, f"Truedy failed: {trouble(error)}")
             return
         raise self.retry(countdown=retry_delay(retries, error.retry_after), exc=error) from None
+    if not call.recording_url:
+        if archived.has_recording:  # it had a link, and Truedy no longer gives a live one
+            recordings.give_up_recording(call_id, recordings.LINK_EXPIRED)
+        return
     try:
         recordings.save_recording(archived, call)
     except recordings.CopyFailed as failed:

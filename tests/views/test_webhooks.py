@@ -22,7 +22,7 @@ from calls.simulator.webhooks import WebhookSender, call_event
 from calls.truedy.webhooks import BadPayload, SignatureError, parse_event, sign, verify_signature
 from calls.upstream import cache, reads
 from calls.views.webhooks import truedy_webhook
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, as_worker
 from tests.views.test_call_detail import LIVE
 
 URL = "/webhooks/truedy"
@@ -62,17 +62,6 @@ def deliver(client, sender, payload, **options):
     del headers["Content-Type"]
     with TestCase.captureOnCommitCallbacks(execute=True):
         return client.post(URL, body, content_type="application/json", headers=headers)
-
-
-def as_worker(task, *args, retries: int = 0):
-    """Run ``task`` as a worker would (a retry is sent, not raised as the original error)."""
-    task.push_request(
-        called_directly=False, is_eager=False, retries=retries, id="task-1", args=args, kwargs={}
-    )
-    try:
-        return task.run(*args)
-    finally:
-        task.pop_request()
 
 
 def call_fetches(sim, call_id: str) -> int:

@@ -16,7 +16,8 @@ import httpx
 from .api import Api, not_found
 from .audio import AudioFiles, http_date
 from .clock import Clock
-from .data import DataSet
+from .control import CALLS_PATH, CONTROL_PREFIX, MAX_BODY_BYTES, PlacementError, placed, placement
+from .data import CallSkeleton, DataSet
 from .isotime import US, format_us, to_datetime
 from .manifest import DEFAULT_RECORDINGS_DIR, load_manifest
 from .messages import (
@@ -27,6 +28,7 @@ from .messages import (
     SimResponse,
     dump_json,
     error_response,
+    json_response,
     new_request_id,
 )
 from .render import Renderer, View
@@ -98,6 +100,8 @@ class Simulator:
         self._audio = AudioFiles()
         self._requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._requests_lock = threading.Lock()
+        self._call_listeners: list[Callable[[CallSkeleton], None]] = []
+        self._call_listeners_lock = threading.Lock()
 
     @property
     def anchor(self) -> datetime:
@@ -115,6 +119,47 @@ class Simulator:
 
     def transport(self) -> httpx.BaseTransport:
         return SimulatorTransport(self)
+
+    # ------------------------------------------------------------------ new calls
+
+    def place_call(
+        self,
+        *,
+        talk_seconds: float = 20,
+        ring_seconds: float = 3,
+        agent_id: str | None = None,
+        final: str = "ended",
+    ) -> str:
+        """Create a call now, on the simulator's clock, and return its id.
+
+        Queued at once, ringing about a second later, answered after `ring_seconds`, ended
+        after `talk_seconds`; its transcript follows `transcript_delay_seconds` later. With
+        `final` "failed" or "cancelled" it is never answered and settles after `ring_seconds`.
+        `agent_id` defaults to an active agent drawn by weight. Raises ValueError on a bad
+        argument (an unknown agent, a negative or more than a day's duration).
+        """
+        call = self.data.place(
+            created=self.clock.now_us(),
+            talk_seconds=talk_seconds,
+            ring_seconds=ring_seconds,
+            agent_id=agent_id,
+            final=final,
+        )
+        with self._call_listeners_lock:
+            listeners = list(self._call_listeners)
+        for listener in listeners:
+            listener(call)
+        return call.id
+
+    def add_call_listener(self, listener: Callable[[CallSkeleton], None]) -> None:
+        """Have `listener` called with each call placed from now on (in the placing thread)."""
+        with self._call_listeners_lock:
+            self._call_listeners.append(listener)
+
+    def remove_call_listener(self, listener: Callable[[CallSkeleton], None]) -> None:
+        with self._call_listeners_lock:
+            if listener in self._call_listeners:
+                self._call_listeners.remove(listener)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -152,6 +197,9 @@ class Simulator:
         return response
 
     def _dispatch(self, request: SimRequest, on_timeout: Callable[[], None]) -> SimResponse:
+        if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
+            # Not Truedy's API: no log entry, latency or injected fault, only the key.
+            return self._control(request, new_request_id())
         with self._requests_lock:
             self._requests.append(
                 RecordedRequest(request.method, request.path, request.query, request.headers)
@@ -178,13 +226,7 @@ class Simulator:
             code = FAULT_CODES.get(fault.status, "error")
             return error_response(fault.status, code, "Injected failure.", request_id)
         if not self._authorized(request):
-            return error_response(
-                401,
-                "unauthorized",
-                "Missing or invalid API key.",
-                request_id,
-                headers=[("WWW-Authenticate", 'Bearer realm="truedy"')],
-            )
+            return _unauthorized(request_id)
         if fault is not None and fault.kind == "rate_limit":
             return self._rate_limited(fault, request_id)
         now = self.clock.now_us()
@@ -214,6 +256,33 @@ class Simulator:
         if fault is not None and fault.kind == "malformed":
             return _malformed(fault.malformed, response, request_id)
         return response
+
+    def _control(self, request: SimRequest, request_id: str) -> SimResponse:
+        if request.path != CALLS_PATH:
+            return not_found(request_id)
+        if not self._authorized(request):
+            return _unauthorized(request_id)
+        if request.method != "POST":
+            return error_response(
+                405, "method_not_allowed", "Use POST.", request_id, headers=[("Allow", "POST")]
+            )
+        try:
+            options = placement(request.body)
+            agent_id = options.get("agent_id")
+            if agent_id is not None and agent_id not in self.data.agents_by_id:
+                raise PlacementError("agent_id", "no such agent")
+        except PlacementError as error:
+            if error.field is None:
+                return error_response(400, "bad_request", error.reason, request_id)
+            return error_response(
+                422,
+                "validation_error",
+                f"Invalid field `{error.field}`: {error.reason}.",
+                request_id,
+                {"field": error.field, "reason": error.reason},
+            )
+        call_id = self.place_call(**options)
+        return json_response(201, placed(self.data.by_id[call_id]), request_id)
 
     def _bearer(self, request: SimRequest) -> str:
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
@@ -286,6 +355,16 @@ class Simulator:
         return response
 
 
+def _unauthorized(request_id: str) -> SimResponse:
+    return error_response(
+        401,
+        "unauthorized",
+        "Missing or invalid API key.",
+        request_id,
+        headers=[("WWW-Authenticate", 'Bearer realm="truedy"')],
+    )
+
+
 def _dripping(body: Iterable[bytes], chunk_bytes: int, every_seconds: float) -> Iterable[bytes]:
     for block in body:
         for start in range(0, len(block), chunk_bytes):
@@ -326,6 +405,7 @@ def _from_httpx(request: httpx.Request) -> SimRequest:
         query=query,
         headers={k.lower(): v for k, v in request.headers.items()},
         origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
+        body=request.content[:MAX_BODY_BYTES],
     )
 
 
@@ -356,4 +436,17 @@ def _from_environ(environ: dict[str, Any]) -> SimRequest:
         query=query,
         headers=headers,
         origin=f"{scheme}://{host}{text('SCRIPT_NAME')}",
+        body=_body(environ),
     )
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """The request body, up to MAX_BODY_BYTES; empty when there is none."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return b""
+    if length <= 0 or "wsgi.input" not in environ:
+        return b""
+    body: bytes = environ["wsgi.input"].read(min(length, MAX_BODY_BYTES))
+    return body

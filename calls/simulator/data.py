@@ -6,6 +6,7 @@ summary, metadata, transcript) comes later from a per-call RNG: see `conversatio
 """
 
 import random
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -302,9 +303,19 @@ class DataSet:
         calls = self._specials(rng, min(call_count, len(SPECIALS)))
         calls += self._generic(rng, call_count - len(calls), first_seq=len(calls))
         calls.sort(key=lambda c: (-c.created, c.id))
-        self.calls: list[CallSkeleton] = calls
-        self._neg_created = [-c.created for c in calls]
+        # The sorted calls and their negated creation times (for bisect) are replaced together,
+        # never edited in place: a reader of the HTTP server's threads takes one pair and keeps a
+        # consistent view while `place` inserts a call.
+        self._index: tuple[list[CallSkeleton], list[int]] = (calls, [-c.created for c in calls])
         self.by_id = {c.id: c for c in calls}
+        self._place_lock = threading.Lock()
+        self._next_seq = len(calls)  # placed calls key their per-call RNG after the generated ones
+        self._placed = 0
+
+    @property
+    def calls(self) -> list[CallSkeleton]:
+        """Every call, newest first (ties by id); a snapshot: do not modify it."""
+        return self._index[0]
 
     # ------------------------------------------------------------------ queries
 
@@ -322,14 +333,14 @@ class DataSet:
         created_before: int | None = None,
     ) -> list[CallSkeleton]:
         """Matching visible calls, newest first (ties by id)."""
-        neg = self._neg_created
+        calls, neg = self._index
         start = bisect_left(neg, -now)  # created <= now
         end = bisect_right(neg, -(now - RETENTION_US))  # created >= now - 12 months
         if created_before is not None:
             start = max(start, bisect_right(neg, -created_before))  # created < before
         if created_after is not None:
             end = min(end, bisect_left(neg, -created_after))  # created > after
-        window = self.calls[start:end]
+        window = calls[start:end]
         if agent_id is not None:
             window = [c for c in window if c.agent_id == agent_id]
         if direction is not None:
@@ -340,7 +351,131 @@ class DataSet:
             ]
         return window
 
+    # ------------------------------------------------------------------ placing
+
+    def place(
+        self,
+        *,
+        created: int,
+        talk_seconds: float,
+        ring_seconds: float,
+        agent_id: str | None = None,
+        final: str = "ended",
+    ) -> CallSkeleton:
+        """A new call created at `created`: queued, ringing a second later, answered after
+        `ring_seconds`, ended after `talk_seconds` (a failed call stops ringing and fails after
+        `ring_seconds`, a cancelled one is cancelled then).
+
+        Its details come from an RNG keyed by the seed and a counter, so the n-th call placed on
+        a data set is the same every run; only its times follow the clock. Safe beside readers
+        in other threads: the call goes into new lists that replace the old ones.
+        """
+        if final not in FINALS:
+            raise ValueError(f"final must be one of {', '.join(FINALS)}")
+        if not (0 <= talk_seconds <= DAY_US / US and 0 <= ring_seconds <= DAY_US / US):
+            raise ValueError("talk_seconds and ring_seconds must be between 0 and one day")
+        if agent_id is not None and agent_id not in self.agents_by_id:
+            raise ValueError(f"no agent {agent_id!r}")
+        with self._place_lock:
+            rng = random.Random(f"{self.seed}-placed-{self._placed}")
+            call = self._placed_call(
+                rng, created, talk_seconds, ring_seconds, agent_id=agent_id, final=final
+            )
+            self._insert(call)
+            self._placed += 1
+            self._next_seq += 1
+        return call
+
+    def _placed_call(
+        self,
+        rng: random.Random,
+        created: int,
+        talk_seconds: float,
+        ring_seconds: float,
+        *,
+        agent_id: str | None,
+        final: str,
+    ) -> CallSkeleton:
+        if agent_id is None:
+            # Agents that take calls today: not paused, deleted or still in draft.
+            active = [
+                a
+                for a in self._calling_agents()
+                if a.spec.status == "active" and a.spec.listed and a.spec.newest_days == 0
+            ]
+            agent = _Picker([(a, a.spec.weight) for a in active])(rng)
+        else:
+            agent = self.agents_by_id[agent_id]
+        digits = 0 if rng.random() < 0.5 else 3
+        unit = US if digits == 0 else 1000
+        created -= created % unit
+        direction = _Picker(agent.spec.directions)(rng)
+        talk = _truncated(talk_seconds, unit)
+        outcome: str | None = None
+        recording: Recording | None = None
+        kind = final
+        if final == "ended":
+            # A recording only when one fits in the call: its transcript and audio stay inside.
+            fitting = [r for r in self._recordings_for(agent) if r.whole_seconds * US <= talk]
+            if fitting and rng.random() < self._record_probability():
+                recording = fitting[int(rng.random() * len(fitting))]
+                direction, outcome, kind = recording.direction, recording.outcome, "recording"
+            else:
+                # The call is answered, so never "no-answer".
+                answered = [(o, w) for o, w in OUTCOMES[agent.spec.role] if o != "no-answer"]
+                outcome = _Picker(answered)(rng)
+                kind = "voicemail" if outcome == "voicemail" else agent.spec.role
+        call_id = _call_id(rng)
+        while call_id in self.by_id:
+            call_id = _call_id(rng)
+        ringing = created + US
+        rang = ringing + _truncated(ring_seconds, unit)
+        started: int | None = None
+        ended: int | None = None
+        if final == "ended":
+            started, ended = rang, rang + talk
+        elif final == "failed":
+            ended = rang
+        return CallSkeleton(
+            seq=self._next_seq,
+            id=call_id,
+            agent_id=agent.id,
+            direction=direction,
+            final=final,
+            outcome=outcome,
+            created=created,
+            ringing=ringing,
+            started=started,
+            ended=ended,
+            settled=ended if ended is not None else rang,
+            digits=digits,
+            kind=kind,
+            recording=recording,
+        )
+
+    def _insert(self, call: CallSkeleton) -> None:
+        calls, neg = self._index
+        key = -call.created
+        at = bisect_left(neg, key)
+        while at < len(calls) and neg[at] == key and calls[at].id < call.id:
+            at += 1
+        # By id first: a reader that finds the call in the list can then open it.
+        self.by_id = {**self.by_id, call.id: call}
+        self._index = ([*calls[:at], call, *calls[at:]], [*neg[:at], key, *neg[at:]])
+
     # ------------------------------------------------------------------ generation
+
+    def _calling_agents(self) -> list[Agent]:
+        """Agents that generated calls are spread over, by weight."""
+        return [a for a in self.agents if a.spec.weight > 0]
+
+    def _record_probability(self) -> float:
+        """The chance an ended call of an agent with recordings has one, so that about
+        RECORDED_SHARE of all ended calls do."""
+        agents = self._calling_agents()
+        eligible = sum(a.spec.weight for a in agents if self._recordings_for(a))
+        total_weight = sum(a.spec.weight for a in agents)
+        return min(0.95, RECORDED_SHARE * total_weight / eligible) if eligible else 0.0
 
     def _agent(self, persona: str) -> Agent:
         return next(a for a in self.agents if a.spec.persona == persona)
@@ -431,14 +566,12 @@ class DataSet:
     def _generic(self, rng: random.Random, count: int, first_seq: int) -> list[CallSkeleton]:
         if count <= 0:
             return []
-        agents = [a for a in self.agents if a.spec.weight > 0]
+        agents = self._calling_agents()
         pick_agent = _Picker([(a, a.spec.weight) for a in agents])
         pick_direction = {a.id: _Picker(a.spec.directions) for a in agents}
         pick_outcome = {role: _Picker(pairs) for role, pairs in OUTCOMES.items()}
         recorded = {a.id: self._recordings_for(a) for a in agents}
-        eligible = sum(a.spec.weight for a in agents if recorded[a.id])
-        total_weight = sum(a.spec.weight for a in agents)
-        record_p = min(0.95, RECORDED_SHARE * total_weight / eligible) if eligible else 0.0
+        record_p = self._record_probability()
         windows = {
             a.id: (
                 self.anchor_us - round(a.spec.oldest_days * DAY_US),
@@ -510,6 +643,12 @@ class DataSet:
                 )
             )
         return calls
+
+
+def _truncated(seconds: float, unit: int) -> int:
+    """`seconds` in microseconds, cut to a whole `unit`."""
+    us = round(seconds * US)
+    return us - us % unit
 
 
 def _timeline(

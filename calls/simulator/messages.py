@@ -28,6 +28,7 @@ class SimRequest:
     query: dict[str, str]  # first value of each parameter
     headers: dict[str, str]  # lower-case names
     origin: str  # scheme://host[:port], plus any WSGI mount point
+    body: bytes = b""  # read for the control endpoint; the API itself takes no body
 
 
 class ByteChunks(httpx.SyncByteStream):

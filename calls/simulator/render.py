@@ -125,6 +125,15 @@ class Renderer:
             "phone_numbers": list(agent.phone_numbers),
         }
 
+    def transcript_at(self, call: CallSkeleton) -> int | None:
+        """When the call's transcript appears in the API (`call` above), or None if never."""
+        answered = call.final == "ended" or (call.final == "failed" and call.started is not None)
+        if not answered or call.ended is None or not call.transcribed:
+            return None
+        if call.kind == "no-answer" and call.null_when_empty:
+            return None
+        return call.ended + self._delay_us
+
     def recording_expires(self, call: CallSkeleton) -> int:
         assert call.ended is not None
         return call.ended // US + LINK_LIFETIME_SECONDS

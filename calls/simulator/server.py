@@ -6,6 +6,7 @@ from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from .app import API_PREFIX, Simulator
+from .control import CALLS_PATH
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -76,6 +77,11 @@ class SimulatorServer:
     @property
     def base_url(self) -> str:
         return self.origin + API_PREFIX
+
+    @property
+    def place_call_url(self) -> str:
+        """POST here, with the API key, to place a call (calls/simulator/control.py)."""
+        return self.origin + CALLS_PATH
 
     def shutdown(self) -> None:
         self._httpd.shutdown()

@@ -48,15 +48,17 @@ def call_event(
     camel: bool = False,
     event_id: str | None = None,
     with_id: bool = True,
+    at_us: int | None = None,
 ) -> dict[str, Any]:
     """The event ``{"id", "event", "timestamp", "data"}`` about a call as the simulator sees it
-    now; ``data`` flat snake_case, or with ``camel`` the voice engine's ``data.call.callId``.
+    now (or at ``at_us``, epoch microseconds: the moment the event happened); ``data`` flat
+    snake_case, or with ``camel`` the voice engine's ``data.call.callId``.
 
     ``event_id`` defaults to a new one; ``with_id=False`` leaves it out (as some senders do).
     Raises KeyError for a call the simulator does not have.
     """
     skeleton = simulator.data.by_id[call_id]
-    now = simulator.clock.now_us()
+    now = simulator.clock.now_us() if at_us is None else at_us
     # Package-internal: the renderer is what the API itself answers with.
     call = simulator._renderer.call(
         skeleton, View(now=now, variant="primary", origin=""), with_transcript=False

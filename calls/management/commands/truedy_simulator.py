@@ -1,4 +1,5 @@
-"""`manage.py truedy_simulator`: serve the embedded Truedy simulator over HTTP."""
+"""`manage.py truedy_simulator`: serve the embedded Truedy simulator over HTTP, optionally
+placing new calls as time passes and sending Truedy's webhooks about them."""
 
 import threading
 from argparse import ArgumentParser
@@ -7,7 +8,16 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.simulator import DEFAULT_API_KEY, Simulator, SimulatorServer, serve
+from calls.simulator import (
+    DEFAULT_API_KEY,
+    CallPlacer,
+    Simulator,
+    SimulatorServer,
+    WebhookEmitter,
+    serve,
+)
+from calls.simulator.webhooks import WebhookSender
+from calls.truedy.webhooks import configured_secrets
 
 
 def build_simulator(
@@ -34,6 +44,8 @@ class Command(BaseCommand):
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.server: SimulatorServer | None = None
+        self.emitter: WebhookEmitter | None = None
+        self.placer: CallPlacer | None = None
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -52,9 +64,45 @@ class Command(BaseCommand):
         )
         parser.add_argument("--rate-limit-per-minute", type=int, default=None)
         parser.add_argument("--variant", choices=("primary", "reference"), default="primary")
+        parser.add_argument(
+            "--webhook-url",
+            default=None,
+            help="send Truedy's webhooks (call.started, call.ended, call.failed, call.analyzed) "
+            "to this URL as the simulator's calls change; default: none sent",
+        )
+        parser.add_argument(
+            "--webhook-secret",
+            default=None,
+            help="signs them; default: settings.TRUEDY_WEBHOOK_SECRET (its last, when several)",
+        )
+        parser.add_argument(
+            "--new-call-every",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="place a new call every SECONDS (ringing 3 s, talking 20 s); default 0: none",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        simulator = self.build(options)
+        every = options.get("new_call_every") or 0
+        if every < 0:
+            raise CommandError("--new-call-every must be >= 0")
+        sender = self.webhook_sender(options)
+        try:
+            self.run_server(self.build(options), options, sender=sender, new_call_every=every)
+        finally:
+            if sender is not None:
+                sender.close()
+
+    def run_server(
+        self,
+        simulator: Simulator,
+        options: dict[str, Any],
+        *,
+        sender: WebhookSender | None,
+        new_call_every: float,
+    ) -> None:
+        """Serve until `stop` is set or Ctrl-C, with the emitter and placer asked for."""
         try:
             self.server = serve(simulator, host=options["host"], port=options["port"])
         except OSError as error:
@@ -68,6 +116,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  TRUEDY_API_BASE_URL={self.server.base_url} TRUEDY_API_KEY={DEFAULT_API_KEY}"
         )
+        self.stdout.write(f"Place a call: POST {self.server.place_call_url} (same key)")
+        if sender is not None:
+            self.emitter = WebhookEmitter(simulator, sender)
+            self.emitter.start()
+            self.stdout.write(f"Webhooks: sending call events to {sender.url}")
+        if new_call_every > 0:
+            self.placer = CallPlacer(simulator, every_seconds=new_call_every)
+            self.placer.start()
+            self.stdout.write(f"New calls: one every {new_call_every:g} s")
         self.stdout.write("Quit with CONTROL-C.")
         self.ready.set()
         try:
@@ -75,7 +132,28 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            if self.placer is not None:
+                self.placer.stop()
+            if self.emitter is not None:
+                self.emitter.stop()
             self.server.shutdown()
+
+    def webhook_sender(self, options: dict[str, Any]) -> WebhookSender | None:
+        """The sender for `--webhook-url`, signing with `--webhook-secret` or the setting's
+        newest secret; None without a URL."""
+        url = options.get("webhook_url")
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise CommandError("--webhook-url must be an http:// or https:// URL")
+        configured = configured_secrets(getattr(settings, "TRUEDY_WEBHOOK_SECRET", ""))
+        secret = options.get("webhook_secret") or (configured[-1] if configured else "")
+        if not secret:
+            raise CommandError(
+                "--webhook-url needs a secret: pass --webhook-secret or set "
+                "TRUEDY_WEBHOOK_SECRET (the dashboard must have the same)"
+            )
+        return WebhookSender(secret, url)
 
     def build(self, options: dict[str, Any]) -> Simulator:
         calls = _or(options.get("calls"), getattr(settings, "TRUEDY_SIMULATOR_CALLS", 2000))

@@ -108,9 +108,10 @@ if (
     and DATABASES["default"]["NAME"] != ":memory:"
 ):
     # `make run`: the web server and a worker write one file. WAL lets readers go on while one
-    # writes; a writer waits up to 20 s for another instead of failing at once.
+    # writes; a transaction takes the write lock when it starts (two never deadlock upgrading a
+    # read lock) and waits up to 20 s for another instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, init_command="PRAGMA journal_mode=WAL;"
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
 
 _REDIS_URL = env.str("REDIS_URL", default="")

@@ -23,7 +23,7 @@ from calls.lib.http_range import (
 )
 from calls.models import ArchivedCall
 from calls.truedy.errors import TruedyError
-from calls.truedy.lifecycle import link_expired
+from calls.truedy.lifecycle import link_expired, recording_expiry
 from calls.truedy.records import Call
 from calls.upstream import gateway
 
@@ -40,7 +40,9 @@ class CopyFailed(Exception):
         self.final = final
 
 
-LINK_EXPIRED = "its link had expired before it could be copied"
+LINK_EXPIRED = "its link expired before it could be copied"
+# A call first archived after its link died (a backfill of old calls): nothing could be done.
+EXPIRED_BEFORE_ARCHIVED = "its link had expired before the call reached the archive"
 
 
 def copy_recording(archived: ArchivedCall, call: Call) -> bool:
@@ -65,7 +67,9 @@ def save_recording(archived: ArchivedCall, call: Call) -> None:
     if archived.recording or not call.recording_url:
         return
     if link_expired(call, gateway.now()):
-        raise CopyFailed(LINK_EXPIRED, final=True)
+        expiry = recording_expiry(call)
+        late = expiry is not None and archived.archived_at >= expiry
+        raise CopyFailed(EXPIRED_BEFORE_ARCHIVED if late else LINK_EXPIRED, final=True)
     name = recording_name(call)
     try:
         with tempfile.TemporaryFile() as spool:

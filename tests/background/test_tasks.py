@@ -104,8 +104,9 @@ def test_a_link_that_expired_before_the_archive_saw_the_call_is_counted(frozen_s
     call = gateway.get_client().get_call(skeleton.id)
     store_call(call, source="sync", copy=False)
     tasks.copy_recording_soon(call)
-    assert ArchivedCall.objects.get(pk=call.id).recording_error == recordings.LINK_EXPIRED
-    assert recordings.recordings_not_archived() == {recordings.LINK_EXPIRED: 1}
+    expected = recordings.EXPIRED_BEFORE_ARCHIVED
+    assert ArchivedCall.objects.get(pk=call.id).recording_error == expected
+    assert recordings.recordings_not_archived() == {expected: 1}
 
 
 # --- webhook follow-ups whose message was lost ------------------------------------------------

@@ -11,7 +11,7 @@ export DEBUG ?= true
 # axe-core for the accessibility checks, from the npm registry (test-only, never served).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench
+.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,9 @@ test: install $(AXE)
 	$(MAKE) --no-print-directory test-shared-backends
 
 # The suite again with the calendar 400 days ahead, so a test that compares a fixed date with
-# the real clock fails now, not on the day that date passes. Every test but the browser ones:
+# the real clock fails now, not on the day that date passes. Every test but the browser ones
+# and the real-worker ones (tests/background/test_workers.py: processes of their own, on the
+# real clock):
 # which of them read a clock is not something a marker can keep true, and the run takes about
 # a minute and a half; the browser tests share their fixtures (tests/conftest.py) with the rest.
 # The shift is time-machine's, set up in every Python process by tests/shifted_clock/
@@ -67,7 +69,7 @@ test: install $(AXE)
 CLOCK_SHIFT_DAYS ?= 400
 test-shifted-clock: install
 	TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) PYTHONPATH=tests/shifted_clock \
-	$(VENV)/bin/pytest -m "not e2e" -q -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning
+	$(VENV)/bin/pytest -m "not e2e and not workers" -q -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning
 
 # The cache, session, archive and stampede tests again on the production backends: PostgreSQL
 # and Redis on this machine (skipped, saying why, when either is not running).
@@ -124,11 +126,16 @@ simulator: install
 	$(PY) manage.py truedy_simulator --port 8765
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts tests/e2e/node_modules
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis test-artifacts tests/e2e/node_modules
 
 # 50 users for 60 s against gunicorn + the simulator over HTTP at 100 requests/minute (not part of `make test`).
 loadtest: install
 	$(PY) bench/loadtest.py
+
+# How current the archive stays, with and without webhooks, and the Truedy requests the
+# background sync spends (about 5 minutes; not part of `make test`).
+bench-freshness: install
+	$(PY) bench/freshness.py
 
 # Every page against the physical floor, side by side (about 2 minutes; not part of `make test`).
 bench: install

@@ -45,7 +45,8 @@ TRANSCRIPT_LOOKBACK = timedelta(hours=1)
 PENDING_LIMIT = 500  # call details fetched per run to bring pending rows up to date
 # A pending row is fetched again at most this often (its last check: ``checked_at``).
 PENDING_RECHECK = timedelta(seconds=30)
-# A rate limit shorter than this is waited out; a longer one ends the run (cron resumes it).
+# A rate limit shorter than this is waited out (by hand: the scheduled runs wait for nothing);
+# a longer one ends the run (the next resumes it).
 MAX_RATE_LIMIT_WAIT = 60.0
 MAX_RATE_LIMIT_WAITS = 5
 

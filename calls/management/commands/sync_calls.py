@@ -1,4 +1,5 @@
-"""``manage.py sync_calls``: run the archive's sync engine (calls.archive.sync) from cron."""
+"""``manage.py sync_calls``: run the archive's sync engine (calls.archive.sync) by hand, for a
+backfill or to catch up after an outage. The background workers run it every few seconds."""
 
 from typing import Any
 
@@ -17,7 +18,8 @@ EXIT_USAGE = 2
 class Command(BaseCommand):
     help = (
         "Copy Truedy's calls, transcripts and recordings into the dashboard's archive. "
-        "Resumable and idempotent: run it from cron every few minutes."
+        "Resumable and idempotent. The background workers run it every few seconds; run it by "
+        "hand for a backfill (--since) or to catch up after an outage."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

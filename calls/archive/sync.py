@@ -251,6 +251,7 @@ class Sync:
                 | Q(
                     has_recording=True,
                     recording="",
+                    recording_error="",  # given up on, with a reason
                     ended_at__gt=self.now - RECORDING_LIFETIME,
                 )
             )

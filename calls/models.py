@@ -18,6 +18,10 @@ class AuditLogIsAppendOnly(Exception):
 class AuditAction(models.TextChoices):
     # A new action is one line here (and a migration for the choices): record() checks names.
     VIEW_CALL = "view_call", "Viewed a call"
+    REVIEW_CALL = "review_call", "Reviewed a call"
+    CORRECT_OUTCOME = "correct_outcome", "Corrected a call's outcome"
+    ADD_NOTE = "add_note", "Added a note to a call"
+    RESOLVE_NOTE = "resolve_note", "Resolved a note"
     PLAY_RECORDING = "play_recording", "Played a recording"
     DOWNLOAD_TRANSCRIPT = "download_transcript", "Downloaded a transcript"
     EXPORT_CSV = "export_csv", "Exported calls (CSV)"
@@ -221,3 +225,144 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Review work -------------------------------------------------------------------------------
+# A supervisor's conclusions about a call: verdicts, outcome corrections and notes on its turns.
+# Referenced by call id (archived or not), never by a foreign key to ArchivedCall: a call Truedy
+# still serves need not be in the archive. Verdicts and corrections are append-only histories
+# whose latest row counts; notes change only to be resolved.
+
+
+class HistoryIsAppendOnly(AuditLogIsAppendOnly):
+    """Someone tried to change or delete a review or a correction."""
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        raise HistoryIsAppendOnly("These rows are history: never changed.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise HistoryIsAppendOnly("These rows are history: never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise HistoryIsAppendOnly("These rows are history: never deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise HistoryIsAppendOnly("These rows are history: never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise HistoryIsAppendOnly("These rows are history: never deleted.")
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    FOLLOW_UP = "follow-up", "Follow-up"
+
+
+class Review(AppendOnlyModel):
+    """One verdict on a call. The call's latest review is its verdict; earlier ones are history."""
+
+    call_id = models.CharField("call id", max_length=64)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    # A follow-up handed to a teammate: it shows in their "For you".
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_reviews",
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["call_id", "-at"], name="review_call_latest")]
+        permissions = [("review_calls", "Can review calls: verdicts, corrections and notes")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id}: {self.verdict}"
+
+
+class OutcomeCorrection(AppendOnlyModel):
+    """A reviewer's outcome for a call, replacing the AI's label wherever an outcome shows."""
+
+    call_id = models.CharField("call id", max_length=64)
+    ai_outcome = models.CharField("AI's outcome", max_length=64, blank=True)
+    outcome = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outcome_corrections"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["call_id", "-at"], name="correction_call_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id}: {self.ai_outcome or '—'} → {self.outcome}"
+
+
+class TurnNote(models.Model):
+    """A note on one turn of a call's transcript (or a moment of it)."""
+
+    call_id = models.CharField("call id", max_length=64, db_index=True)
+    turn = models.PositiveIntegerField(null=True, blank=True, help_text="1-based turn number")
+    seconds = models.FloatField(null=True, blank=True, help_text="A moment, for ?t=")
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="turn_notes"
+    )
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resolved_turn_notes",
+    )
+
+    class Meta:
+        ordering = ["turn", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} turn {self.turn}: {self.text[:40]}"
+
+
+class ReviewSample(models.Model):
+    """A fair random sample of a list view, fixed when drawn: the same calls for everyone who
+    opens it, however many calls arrive later (only calls created before ``cutoff`` count)."""
+
+    query = models.CharField(max_length=1000, blank=True)  # the view's canonical filters
+    seed = models.CharField(max_length=32)
+    percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    cutoff = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_samples"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        amount = f"{self.percent} %" if self.percent is not None else f"{self.size} calls"
+        return f"Sample {self.pk}: {amount} of ?{self.query}"

@@ -7,19 +7,23 @@ From becomes its first instant minus 1 µs and a To date becomes the start of th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from calls.archive.search import search_words
 from calls.labels import label
+from calls.lib.phone_numbers import looks_like_phone_number, to_e164
 from calls.lib.timezones import zone_or_none
+from calls.models import Verdict
 from calls.truedy.filters import FILTER_NAMES, CallFilters
 from calls.truedy.records import CALL_ID_PATTERN, DIRECTIONS, STATUSES
 
@@ -31,9 +35,14 @@ MIN_YEAR, MAX_YEAR = 1970, 2100
 
 # `q` searches the archive only: Truedy cannot search, so it is never among the API's params.
 SEARCH_NAME = "q"
-QUERY_ORDER = (*FILTER_NAMES, SEARCH_NAME, "tz", "per_page", "page")
+# The dashboard's own filters of review work: only the archive can answer them, like `q`.
+REVIEW_FILTER_NAMES = ("review", "suspicious", "notes")
+QUERY_ORDER = (*FILTER_NAMES, SEARCH_NAME, *REVIEW_FILTER_NAMES, "tz", "per_page", "page")
 MAX_SEARCH_LENGTH = 100
 MAX_SEARCH_WORDS = 8
+# A search that is one token this long, with letters and digits, is a call id (Truedy's are
+# UUIDs or "call_" and 24 characters); no word of a transcript looks like that.
+MIN_CALL_ID_SEARCH = 16
 _QUERY_DEFAULTS = {"per_page": str(DEFAULT_PER_PAGE), "page": "1"}
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -143,6 +152,40 @@ def before_instant(moment: date | datetime, zone: ZoneInfo) -> datetime:
     if isinstance(moment, datetime):
         return _wall_instant(moment, zone)
     return _start_of_day(moment + timedelta(days=1), zone)
+
+
+# --- the search box ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchTerm:
+    """The list's one search box, read: a call id, a phone number or words of a transcript.
+
+    ``value`` is the call id, or the number in E.164 (None when it cannot be a number)."""
+
+    kind: Literal["call_id", "phone", "words"]
+    text: str
+    value: str | None = None
+
+
+def read_search(text: str, *, region: str) -> SearchTerm:
+    """What someone typed into the search box means."""
+    text = text.strip()
+    if looks_like_phone_number(text):
+        return SearchTerm("phone", text, to_e164(text, region))
+    if _looks_like_call_id(text):
+        return SearchTerm("call_id", text, text)
+    return SearchTerm("words", text)
+
+
+def _looks_like_call_id(text: str) -> bool:
+    if CALL_ID_PATTERN.fullmatch(text) is None:
+        return False
+    if text.startswith("call_"):
+        return True
+    has_letter = any(char.isalpha() for char in text)
+    has_digit = any(char.isdigit() for char in text)
+    return len(text) >= MIN_CALL_ID_SEARCH and has_letter and has_digit
 
 
 # --- fields ------------------------------------------------------------------------------------
@@ -261,6 +304,28 @@ class _CallFilterFields(forms.Form):
             "max_length": "Search for at most %(limit_value)d characters (this is %(show_value)d)."
         },
     )
+    review = _ChoiceField(
+        label="Review",
+        required=False,
+        choices=[
+            ("", "Any review state"),
+            ("unreviewed", "Unreviewed"),
+            *((verdict.value, verdict.label) for verdict in Verdict),
+        ],
+        error_messages={"invalid_choice": "“%(value)s” is not a review state."},
+    )
+    suspicious = _ChoiceField(
+        label="Suspicious labels",
+        required=False,
+        choices=[("", "Any label"), ("1", "Suspicious labels only")],
+        error_messages={"invalid_choice": "“%(value)s”: use suspicious=1 or leave it out."},
+    )
+    notes = _ChoiceField(
+        label="Notes",
+        required=False,
+        choices=[("", "Any"), ("open", "With open notes")],
+        error_messages={"invalid_choice": "“%(value)s”: use notes=open or leave it out."},
+    )
     created_after = _MomentField(label="From", required=False, help_text=FORMATS_HELP)
     created_before = _MomentField(label="To", required=False, help_text=FORMATS_HELP)
     tz = _ZoneField(label="Time zone", required=False)
@@ -294,15 +359,25 @@ class CallFilterForm(_CallFilterFields):
         moment = self.cleaned_data["created_before"]
         return None if moment is None else before_instant(moment, self.zone)
 
-    def clean_q(self) -> str | None:
+    def clean_q(self) -> SearchTerm | None:
         text: str | None = self.cleaned_data["q"]
-        if text is not None and len(search_words(text)) > MAX_SEARCH_WORDS:
+        if text is None:
+            return None
+        term = read_search(text, region=settings.PHONE_REGION)
+        if term.kind == "words" and len(search_words(text)) > MAX_SEARCH_WORDS:
             raise ValidationError(
                 "Search for at most %(max)s words.",
                 code="too_many_words",
                 params={"max": MAX_SEARCH_WORDS},
             )
-        return text
+        if term.kind == "phone" and term.value is None:
+            raise ValidationError(
+                "“%(value)s” looks like a phone number but cannot be one: check its digits, "
+                "and start a number from outside %(region)s with + and its country code.",
+                code="not_a_number",
+                params={"value": _shown(text), "region": settings.PHONE_REGION},
+            )
+        return term
 
     def clean_tz(self) -> ZoneInfo:
         return self.cleaned_data["tz"] or self.default_zone
@@ -344,19 +419,29 @@ class CallFilterForm(_CallFilterFields):
 
     @property
     def is_filtered(self) -> bool:
-        return any(self._typed(name) for name in (*FILTER_NAMES, SEARCH_NAME))
+        return any(self._typed(name) for name in (*FILTER_NAMES, SEARCH_NAME, *REVIEW_FILTER_NAMES))
 
     @property
-    def search(self) -> str | None:
-        """The search text (None without one, or on an invalid form)."""
-        return self.cleaned_data[SEARCH_NAME] if self.is_valid() else None
+    def search(self) -> SearchTerm | None:
+        """What the search box holds, read (None without a search, or on an invalid form)."""
+        term: SearchTerm | None = self.cleaned_data[SEARCH_NAME] if self.is_valid() else None
+        return term
 
     def list_filters(self) -> CallFilters:
-        """Which calls the list selects, its search included (paging aside)."""
+        """Which calls the list selects, its search included (paging aside). A call id in the
+        search box selects nothing: the view opens that call instead."""
         if not self.is_valid():
             raise ValueError("list_filters() needs a valid form")
         data = self.cleaned_data
-        return CallFilters(**{name: data[name] for name in FILTER_NAMES}, q=data[SEARCH_NAME])
+        term = self.search
+        return CallFilters(
+            **{name: data[name] for name in FILTER_NAMES},
+            q=term.text if term and term.kind == "words" else None,
+            contact=term.value if term and term.kind == "phone" else None,
+            review=data["review"],
+            suspicious=data["suspicious"] == "1",
+            open_notes=data["notes"] == "open",
+        )
 
     def api_params(self) -> dict[str, Any]:
         """The keyword arguments of ``calls.upstream.reads.list_calls``: filters and paging."""

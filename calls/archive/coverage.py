@@ -1,9 +1,13 @@
-"""Which ranges of calls the archive holds completely, as the sync's finished windows show."""
+"""Which ranges of calls the archive holds completely, as the sync's finished windows show,
+and how far it reaches at all."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Count, Max, Min
+
 from calls.archive.retention import retention_cutoff
-from calls.models import SyncCursor
+from calls.models import ArchivedCall, SyncCursor, WebhookEvent
 from calls.truedy.filters import CallFilters
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -27,3 +31,23 @@ def archive_covers(filters: CallFilters, now: datetime) -> bool:
         if starts and before <= synced_until:
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveReach:
+    """What a search of the archive can find: how many calls, created when, updated when."""
+
+    calls: int
+    first_created: datetime | None
+    last_created: datetime | None
+    updated_at: datetime | None  # the last finished sync or received webhook, the later
+
+
+def archive_reach() -> ArchiveReach:
+    held = ArchivedCall.objects.aggregate(
+        calls=Count("pk"), first=Min("created_at"), last=Max("created_at")
+    )
+    synced = SyncCursor.objects.aggregate(at=Max("finished_at"))["at"]
+    heard = WebhookEvent.objects.aggregate(at=Max("received_at"))["at"]
+    updates = [moment for moment in (synced, heard) if moment is not None]
+    return ArchiveReach(held["calls"], held["first"], held["last"], max(updates, default=None))

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from calls.archive.suspicious import suspicious_archived_calls
 from calls.labels import speaker
-from calls.models import ArchivedCall
+from calls.models import ArchivedCall, Review, TurnNote
 from calls.truedy.filters import CallFilters
 from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS
 
@@ -41,14 +42,40 @@ def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
         calls = calls.filter(created_at__lt=filters.created_before)
     for word in search_words(filters.q):
         calls = calls.filter(search_text__icontains=word)
+    if filters.contact:
+        calls = calls.filter(Q(to_number=filters.contact) | Q(from_number=filters.contact))
+    calls = _with_review_work(calls, filters)
     return calls.order_by(F("created_at").desc(nulls_last=True), "-id")
+
+
+UNREVIEWED = "unreviewed"
+
+
+def _with_review_work(
+    calls: QuerySet[ArchivedCall], filters: CallFilters
+) -> QuerySet[ArchivedCall]:
+    """The review filters: a call's verdict is its latest review's; open notes are unresolved."""
+    if filters.review == UNREVIEWED:
+        calls = calls.exclude(Exists(Review.objects.filter(call_id=OuterRef("id"))))
+    elif filters.review:
+        latest = Review.objects.filter(call_id=OuterRef("id")).order_by("-at", "-id")
+        calls = calls.annotate(verdict=Subquery(latest.values("verdict")[:1])).filter(
+            verdict=filters.review
+        )
+    if filters.suspicious:
+        calls = suspicious_archived_calls(calls)
+    if filters.open_notes:
+        calls = calls.filter(
+            Exists(TurnNote.objects.filter(call_id=OuterRef("id"), resolved_at__isnull=True))
+        )
+    return calls
 
 
 def lists_from_archive(filters: CallFilters, now: datetime) -> bool:
     """The list (and its totals) must come from the archive: a search, which Truedy cannot do,
     or a range that ended before Truedy's retention began, where Truedy has nothing left."""
     before = filters.created_before
-    return bool(filters.q) or (before is not None and before <= now - TRUEDY_KEEPS_CALLS)
+    return filters.searches or (before is not None and before <= now - TRUEDY_KEEPS_CALLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +85,7 @@ class MatchingLine:
 
     source: str
     parts: tuple[tuple[str, bool], ...]
+    seconds: float | None = None  # where the turn starts in the call; None for the summary
 
 
 def matching_line(call: ArchivedCall, q: str | None) -> MatchingLine | None:
@@ -66,29 +94,37 @@ def matching_line(call: ArchivedCall, q: str | None) -> MatchingLine | None:
     words = search_words(q)
     if not words:
         return None
-    best: tuple[int, str, str] | None = None
-    for source, text in _candidates(call):
+    best: tuple[int, str, str, float | None] | None = None
+    for source, text, seconds in _candidates(call):
         lowered = text.lower()
         score = sum(1 for word in words if word in lowered)
         if score and (best is None or score > best[0]):
-            best = (score, source, text)
+            best = (score, source, text, seconds)
             if score == len(words):
                 break
     if best is None:
         return None
-    _, source, text = best
-    return MatchingLine(source, _parts(_shorten(text, words), words))
+    _, source, text, seconds = best
+    return MatchingLine(source, _parts(_shorten(text, words), words), seconds)
 
 
-def _candidates(call: ArchivedCall) -> Iterator[tuple[str, str]]:
+def _candidates(call: ArchivedCall) -> Iterator[tuple[str, str, float | None]]:
     turns = call.transcript if isinstance(call.transcript, list) else ()
     for turn in turns:  # stored as Truedy sent them: checked, not trusted
         if isinstance(turn, dict) and isinstance(turn.get("text"), str):
             who = turn.get("speaker")
-            yield speaker(who if isinstance(who, str) else ""), turn["text"]
+            yield speaker(who if isinstance(who, str) else ""), turn["text"], _start(turn)
     for sentence in _SENTENCE_END.split(call.summary or ""):
         if sentence:
-            yield "Summary", sentence
+            yield "Summary", sentence, None
+
+
+def _start(turn: dict[str, object]) -> float | None:
+    """The turn's start in seconds, when Truedy gave a usable one."""
+    value = turn.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < 10**7 else None
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:

@@ -10,6 +10,7 @@ import dataclasses
 
 from calls.archive.store import get_archived, to_record
 from calls.models import ArchivedCall
+from calls.services import listing
 from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call
@@ -83,6 +84,9 @@ def neighbours(call_id: str, opened_from: ListPlace) -> reads.Neighbours | None:
             page=opened_from.page,
             per_page=opened_from.per_page,
             filters=opened_from.filters,
+            read_page=listing.archive_page
+            if listing.pages_from_archive(opened_from.filters)
+            else None,
         )
     except TruedyError:
         return None

@@ -10,7 +10,8 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 
-from calls.archive.coverage import archive_covers
+from calls.archive.coverage import ArchiveReach, archive_covers, archive_reach
+from calls.archive.freshness import archive_freshness
 from calls.archive.search import (
     MatchingLine,
     lists_from_archive,
@@ -33,13 +34,27 @@ class ListPage:
     from_archive: bool
     agent_names: dict[str, str]
     matches: dict[str, MatchingLine]  # call id -> the line a search matched
+    reach: ArchiveReach | None = None  # for a search: what the archive can find at all
+    covered: bool = False  # the archive holds every call the filters can select
+
+
+def pages_from_archive(filters: CallFilters) -> bool:
+    """The list's pages come from the archive (a search, or older than Truedy keeps)."""
+    return lists_from_archive(filters, gateway.now())
+
+
+def archive_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
+    """One page of the list from the archive (without its matching lines)."""
+    return _archive_page(filters, page=page, per_page=per_page)[0]
 
 
 def list_page(filters: CallFilters, *, page: int, per_page: int) -> ListPage:
     """Raises ``TruedyError`` when Truedy has to be asked, fails, and nothing cached stands in."""
-    if lists_from_archive(filters, gateway.now()):
+    if pages_from_archive(filters):
         calls, matches = _archive_page(filters, page=page, per_page=per_page)
-        return ListPage(calls, True, agent_names_if_possible(), matches)
+        reach = archive_reach() if filters.searches else None
+        covered = filters.searches and archive_holds_everything(filters)
+        return ListPage(calls, True, agent_names_if_possible(), matches, reach, covered)
     names = reads.agent_names()
     return ListPage(reads.filtered_page(filters, page=page, per_page=per_page), False, names, {})
 
@@ -59,6 +74,12 @@ def _archive_page(
     )
     lines = {row.id: matching_line(row, filters.q) for row in chosen}
     return calls, {call_id: line for call_id, line in lines.items() if line is not None}
+
+
+def archive_holds_everything(filters: CallFilters) -> bool:
+    """A closed range a sync has finished, or an archive within its freshness bound."""
+    now = gateway.now()
+    return archive_covers(filters, now) or archive_freshness(now).current
 
 
 def reads_archive(filters: CallFilters, now: datetime) -> bool:

@@ -2,7 +2,8 @@
 
 The five filters are ``GET /calls``' own (https://docs.truedy.ai/guides/call-management,
 "GET /calls"); ``q`` is the dashboard's transcript search, which only the archive can answer
-(Truedy cannot search), so it never goes upstream.
+(Truedy cannot search), so it never goes upstream; nor does ``contact``, a phone number in
+E.164 that the dashboard matches against a call's numbers in the archive.
 """
 
 from __future__ import annotations
@@ -26,10 +27,25 @@ class CallFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str | None = None
+    contact: str | None = None
+    # Review work, the dashboard's own: "unreviewed" or a verdict; calls flagged as suspicious;
+    # calls with notes nobody has resolved.
+    review: str | None = None
+    suspicious: bool = False
+    open_notes: bool = False
 
     def api_params(self) -> dict[str, Any]:
         """The filters as ``GET /calls`` parameters (``TruedyClient.list_calls`` keywords)."""
         return {name: getattr(self, name) for name in FILTER_NAMES}
 
+    @property
+    def searches(self) -> bool:
+        """A filter only the archive can answer: words of a transcript, a contact number, or
+        the dashboard's own review work."""
+        return bool(self.q or self.contact or self.review or self.suspicious or self.open_notes)
+
     def without_search(self) -> CallFilters:
-        return dataclasses.replace(self, q=None)
+        """The filters Truedy itself can apply."""
+        return dataclasses.replace(
+            self, q=None, contact=None, review=None, suspicious=False, open_notes=False
+        )

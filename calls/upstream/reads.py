@@ -6,6 +6,7 @@ time) and the gateway's one client. What a call's state means comes from
 """
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -182,13 +183,23 @@ class Neighbours:
 
 
 def find_neighbours(
-    call_id: str, *, page: int, per_page: int, filters: CallFilters
+    call_id: str,
+    *,
+    page: int,
+    per_page: int,
+    filters: CallFilters,
+    read_page: Callable[[CallFilters, int, int], CallPage] | None = None,
 ) -> Neighbours | None:
-    """The calls before and after ``call_id`` in a filtered list, from the cached list pages.
+    """The calls before and after ``call_id`` in a filtered list, from the cached list pages
+    (or the pages ``read_page(filters, page, per_page)`` gives, for a list Truedy cannot give).
 
     New calls push older ones down the list, so a call not on its page is looked for one page
     further on; None if it has left both.
     """
+
+    def filtered_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
+        return (read_page or _truedy_page)(filters, page, per_page)
+
     for number in (page, page + 1):
         listing = filtered_page(filters, page=number, per_page=per_page)
         ids = [call.id for call in listing.calls]
@@ -216,3 +227,7 @@ def find_neighbours(
         previous=previous,
         next=next_,
     )
+
+
+def _truedy_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
+    return filtered_page(filters, page=page, per_page=per_page)

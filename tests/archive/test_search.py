@@ -5,6 +5,7 @@ The archive is filled the way the product fills it (``store.store_call`` with ca
 the simulator), so the search sees the same ``search_text`` it will see in production.
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -23,6 +24,7 @@ from calls.forms import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, CallFilterForm
 from calls.lib.timezones import zone_or_none
 from calls.models import ArchivedCall
 from calls.truedy.filters import CallFilters
+from calls.truedy.records import CALL_ID_PATTERN
 from calls.upstream import gateway
 from tests.conftest import FROZEN_NOW, upstream_paths
 
@@ -68,7 +70,7 @@ def test_search_finds_a_phrase_from_a_transcript_and_shows_the_line(
     for call_id in ids:  # every word is in every result
         text = ArchivedCall.objects.get(pk=call_id).search_text
         assert all(word in text for word in search_words(phrase))
-    assert "From the archive" in html
+    assert "searched in the dashboard's archive" in html
     assert '<tr class="match">' in html and "<mark>" in html
     assert f'href="/calls/{target.id}/?q=' in html  # rows still open the call page
 
@@ -196,15 +198,24 @@ def search_form(value: str) -> CallFilterForm:
 def test_any_q_is_a_search_or_a_clear_error(value):
     form = search_form(value)
     if form.is_valid():
-        text = form.search
-        assert text is None or (text == text.strip() and len(text) <= MAX_SEARCH_LENGTH)
-        assert (text is None) == (value.strip() == "")
-        words = search_words(text)
-        assert len(words) <= MAX_SEARCH_WORDS
-        assert all(word and word == word.lower() and not any(c.isspace() for c in word)
-                   for word in words)  # fmt: skip
+        term = form.search
+        assert (term is None) == (value.strip() == "")
+        if term is not None:
+            assert term.text == term.text.strip() and len(term.text) <= MAX_SEARCH_LENGTH
+            filters = form.list_filters()
+            if term.kind == "words":
+                words = search_words(filters.q)
+                assert filters.q == term.text and filters.contact is None
+                assert len(words) <= MAX_SEARCH_WORDS
+                assert all(word and word == word.lower() and not any(c.isspace() for c in word)
+                           for word in words)  # fmt: skip
+            elif term.kind == "phone":
+                assert re.fullmatch(r"\+[0-9]{2,15}", filters.contact) and filters.q is None
+            else:  # a call id opens that call: it filters nothing
+                assert CALL_ID_PATTERN.fullmatch(term.value)
+                assert filters.q is None and filters.contact is None
         assert "q" not in form.api_params()
-        assert ("q=" in form.query()) == (text is not None)
+        assert ("q=" in form.query()) == (term is not None)
     else:
         message = " ".join(form.errors["q"])
         assert message and len(message) < 200

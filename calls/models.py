@@ -115,6 +115,8 @@ class ArchivedCall(models.Model):
     transcript = models.JSONField(null=True, blank=True)
     # "Agent: …" lines plus the summary, lower-cased: what the `q` search looks in.
     search_text = models.TextField(blank=True)
+    # How many words the contact said (calls.archive.suspicious); None without a transcript.
+    contact_words = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Our copy of the MP3, in Django's default storage; empty until copied (or never recorded).
     recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True, max_length=255)

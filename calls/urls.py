@@ -1,7 +1,18 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from calls.views import background, call_detail, call_list, downloads, saved_views
+from calls.views import (
+    agreement,
+    background,
+    call_detail,
+    call_list,
+    downloads,
+    notes,
+    review_queues,
+    reviews,
+    saved_views,
+    time_zones,
+)
 
 app_name = "calls"
 
@@ -18,12 +29,22 @@ urlpatterns = [
     path("calls/export.csv", downloads.calls_export_csv, name="calls_export_csv"),
     # Also before them: "totals" and "saved-views" are not call ids either.
     path("calls/totals/", call_list.call_totals, name="call_totals"),
+    path("calls/time-zones/<str:version>.json", time_zones.time_zone_names, name="time_zone_names"),
     path("calls/saved-views/", saved_views.saved_view_create, name="saved_view_create"),
     path(
         "calls/saved-views/<int:view_id>/delete",
         saved_views.saved_view_delete,
         name="saved_view_delete",
     ),
+    # Before the call patterns too: "agreement" and "notes" are not call ids.
+    path("calls/agreement/", agreement.agreement_table, name="agreement"),
+    path("calls/notes/<int:note_id>/", notes.note_detail, name="note_detail"),
+    path("calls/notes/<int:note_id>/resolve", notes.note_resolve, name="note_resolve"),
+    path("for-you/", notes.for_you, name="for_you"),
+    # Before the call patterns as well: "review" is not a call id.
+    path("calls/review/start", review_queues.review_start, name="review_start"),
+    path("calls/review/done", review_queues.review_done, name="review_done"),
+    path("calls/review/sample", review_queues.review_sample, name="review_sample"),
     # <str:> takes any segment: the view checks it against the call-id pattern before use.
     path("calls/<str:call_id>/", call_detail.call_detail, name="call_detail"),
     path("calls/<str:call_id>/recording", downloads.call_recording, name="call_recording"),
@@ -38,4 +59,8 @@ urlpatterns = [
         name="call_transcript_json",
     ),
     path("calls/<str:call_id>/played", call_detail.call_played, name="call_played"),
+    path("calls/<str:call_id>/review", reviews.call_review, name="call_review"),
+    path("calls/<str:call_id>/review/skip", review_queues.review_skip, name="review_skip"),
+    path("calls/<str:call_id>/outcome", reviews.call_outcome, name="call_outcome"),
+    path("calls/<str:call_id>/notes/", notes.call_notes, name="call_notes"),
 ]

@@ -18,6 +18,7 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from calls.views.roles import GUARD_MARK
 from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,9 @@ def test_the_walk_finds_the_dashboard_and_the_admin(urls):
     dashboard = {"call_list", "call_detail", "call_recording", "call_transcript_text"}
     dashboard |= {"calls_export_csv", "call_transcript_json"}
     dashboard |= {"call_totals", "saved_view_create", "saved_view_delete"}
+    dashboard |= {"call_review", "call_outcome", "review_start", "review_done"}
+    dashboard |= {"review_sample", "review_skip"}
+    dashboard |= {"agreement", "call_notes", "note_detail", "note_resolve", "for_you"}
     assert {f"calls:{name}" for name in dashboard} <= names
     assert "login" in names and "admin:index" in names
     assert names >= ANONYMOUS_ALLOWED, "an allowlisted name no longer exists: drop it"
@@ -184,3 +188,78 @@ def test_staff_get_through(staff_client, urls):
             f"{url.path} ({url.name}) answered {response.status_code} to staff"
         )
         assert response.status_code < 500, f"{url.path} failed for staff"
+
+
+# --- Roles: Viewer reads, Reviewer also writes review work (calls/services/roles.py) ------------
+
+# URL names whose POST writes review work: a Reviewer's may, a Viewer's is refused (403).
+WRITES_REVIEW_WORK = frozenset(
+    {
+        "calls:call_notes",
+        "calls:note_resolve",
+        "calls:call_review",
+        "calls:call_outcome",
+        "calls:review_sample",
+        "calls:review_skip",
+    }
+)
+
+
+def _review_work_rows() -> tuple[int, ...]:
+    """Every kind of row review work writes, counted."""
+    from calls.models import AuditEvent, OutcomeCorrection, Review, ReviewSample, TurnNote
+
+    review_actions = ("review_call", "correct_outcome", "add_note", "resolve_note")
+    return (
+        Review.objects.count(),
+        OutcomeCorrection.objects.count(),
+        TurnNote.objects.count(),
+        TurnNote.objects.filter(resolved_at__isnull=False).count(),
+        ReviewSample.objects.count(),
+        AuditEvent.objects.filter(action__in=review_actions).count(),
+    )
+
+
+@pytest.fixture
+def open_note(staff_user, frozen_simulator):
+    """An open note with the id the walk's samples use (1), on the sample call."""
+    from calls.models import TurnNote
+
+    call_id = recorded_call(frozen_simulator).id
+    return TurnNote.objects.create(pk=1, call_id=call_id, turn=1, text="x", author=staff_user)
+
+
+def test_the_review_writes_are_walked(urls):
+    assert {url.name for url in urls} >= WRITES_REVIEW_WORK
+
+
+def test_every_view_guarded_for_reviewers_is_walked_as_a_review_write(urls):
+    """calls.views.roles.review_permission_required marks its views: each is listed above."""
+    guarded = {url.name for url in urls if getattr(url.callback, GUARD_MARK, False)}
+    assert guarded <= WRITES_REVIEW_WORK
+
+
+def test_viewers_read_everything_and_write_no_review_work(staff_client, urls, open_note):
+    """A staff user in no group is a Viewer: every page opens, no POST writes review work, and
+    a POST to a review URL is refused."""
+    for url in urls:
+        if url.in_admin or url.name in ANONYMOUS_ALLOWED:
+            continue
+        before = _review_work_rows()
+        response = staff_client.post(url.path, {"turn": "1", "text": "x", "verdict": "pass"})
+        assert _review_work_rows() == before, f"POST {url.path} ({url.name}) wrote as a Viewer"
+        if url.name in WRITES_REVIEW_WORK:
+            assert response.status_code == 403, f"POST {url.path} answered {response.status_code}"
+        assert staff_client.get(url.path).status_code < 500, url.path
+
+
+def test_reviewers_may_write_review_work(client, staff_user, urls, open_note):
+    from tests.notes.roles import make_reviewer
+
+    client.force_login(make_reviewer(staff_user))
+    for url in urls:
+        if url.name not in WRITES_REVIEW_WORK:
+            continue
+        response = client.post(url.path, {"turn": "1", "text": "A note"})
+        assert response.status_code not in (403, 405), f"POST {url.path} refused a Reviewer"
+        assert response.status_code < 500, url.path

@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, before sessions and sign-in.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages, fragments and exports gzipped after static files are answered (BREACH: the class
+    # says why that is safe here).
+    "calls.middleware.CompressPagesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +137,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# A phone number typed without a country code (the list's search box) is read in this region.
+PHONE_REGION = env.str("PHONE_REGION", default="US")
 USE_I18N = True
 USE_TZ = True
 
@@ -249,6 +254,12 @@ RECORDING_THROUGHPUT_WINDOW = env.float("RECORDING_THROUGHPUT_WINDOW", default=1
 # seconds, however many requests it took (calls/services/audit.py).
 AUDIT_DEDUPE_SECONDS = env.int("AUDIT_DEDUPE_SECONDS", default=300)
 
+# Review queues (calls/services/review_queue.py): a call a supervisor opened from a queue is
+# theirs for this many seconds (or until their verdict), so a teammate on the same queue gets
+# another; a queue's call ids, read once when it starts, are kept this long for its steps.
+REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=300)
+REVIEW_QUEUE_SECONDS = env.int("REVIEW_QUEUE_SECONDS", default=3600)
+
 # Content-Security-Policy: no inline script or style, no eval, no framing (frame-ancestors). A
 # page that reads `request.csp_nonce` (base.html's script tags) gets that request's nonce in
 # script-src.
@@ -301,6 +312,10 @@ CACHE_TTL_AGENTS = env.int("CACHE_TTL_AGENTS", default=300)
 TRANSCRIPT_PROCESSING_WINDOW = env.int("TRANSCRIPT_PROCESSING_WINDOW", default=600)
 # A silence between turns at least this long (seconds) is marked as dead air on the call page.
 DEAD_AIR_SECONDS = env.float("DEAD_AIR_SECONDS", default=3.0)
+# A decisive AI outcome (interested, booked, …) is flagged as suspicious when the contact said
+# fewer words than this, or the call lasted fewer seconds (calls/services/suspicious.py).
+SUSPICIOUS_MIN_CONTACT_WORDS = env.int("SUSPICIOUS_MIN_CONTACT_WORDS", default=5)
+SUSPICIOUS_MIN_SECONDS = env.int("SUSPICIOUS_MIN_SECONDS", default=15)
 
 # --- Resilience -----------------------------------------------------------------------------
 # One page may spend at most this many seconds on Truedy, retries and waits included.

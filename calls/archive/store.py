@@ -17,6 +17,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from calls.archive import recordings
+from calls.archive.suspicious import stored_contact_words
 from calls.models import ArchivedCall
 from calls.truedy.lifecycle import talked
 from calls.truedy.records import Call, Turn, transcript_as_text
@@ -58,6 +59,7 @@ _COMPARED_FIELDS = (
     "summary",
     "transcript",
     "search_text",
+    "contact_words",
     "has_recording",
 )
 # Text fields: an absent value is stored as "" (the columns are not nullable).
@@ -162,6 +164,7 @@ def _apply(archived: ArchivedCall, call: Call, *, replace: bool) -> bool:
             for turn in call.transcript
         ]
     archived.search_text = search_text(to_record(archived))
+    archived.contact_words = stored_contact_words(archived.transcript)
     return _snapshot(archived) != before
 
 

@@ -43,6 +43,21 @@ def record(
     _write(request, AuditAction(action), user=user, call_id=call_id, detail=detail, status=status)
 
 
+def record_strict(
+    request: HttpRequest, action: AuditAction | str, *, call_id: str = "", detail: str = ""
+) -> None:
+    """Add an event by the request's user, raising if the row cannot be written.
+
+    For writes whose audit row is part of the write (a review, a correction, a note): call it
+    inside the write's ``transaction.atomic()``, so a failed row undoes the write as well and
+    no review ever exists without its audit row.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise ValueError("an audited write needs a signed-in user")
+    _insert(request, AuditAction(action), user=user, call_id=call_id, detail=detail)
+
+
 def record_access(
     request: HttpRequest, action: AuditAction | str, *, call_id: str, status: int, detail: str = ""
 ) -> None:
@@ -102,23 +117,44 @@ def _write(
     detail: str = "",
     status: int | None = None,
 ) -> None:
-    meta = request.META if request is not None else {}
     try:
         # A savepoint: a failed insert inside a caller's transaction does not poison it.
         with transaction.atomic():
-            AuditEvent.objects.create(
+            _insert(
+                request,
+                action,
                 user=user,
-                username=(user.get_username() if user is not None else username)[:150],
-                action=action,
-                call_id=call_id[:64],
-                detail=detail[:500],
-                ip=_client_ip(request),
-                user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:200],
+                username=username,
+                call_id=call_id,
+                detail=detail,
                 status=status,
             )
     except Exception:
         # The action name is ours; the row's values stay out of the log line.
         logger.exception("Could not write the audit event %s", action.value)
+
+
+def _insert(
+    request: HttpRequest | None,
+    action: AuditAction,
+    *,
+    user: Any,
+    username: str = "",
+    call_id: str = "",
+    detail: str = "",
+    status: int | None = None,
+) -> None:
+    meta = request.META if request is not None else {}
+    AuditEvent.objects.create(
+        user=user,
+        username=(user.get_username() if user is not None else username)[:150],
+        action=action,
+        call_id=call_id[:64],
+        detail=detail[:500],
+        ip=_client_ip(request),
+        user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:200],
+        status=status,
+    )
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:

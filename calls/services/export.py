@@ -11,19 +11,24 @@
   garbles names, emoji and right-to-left text; every other reader skips the mark.
 - A failure of Truedy after rows have gone out cannot change the status line any more: the
   stream ends with a row saying the export is incomplete, and why, and the failure is logged.
+- Review work: "Outcome" is the effective outcome (a reviewer's correction, else the AI's),
+  beside the AI's own and who corrected it, then each call's verdict, reviewer and time. They are
+  looked up ``REVIEW_BATCH`` calls at a time (two queries each), so memory stays flat.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from calls.labels import dollars
+from calls.services import corrections, notes, reviews
 from calls.truedy.client import format_timestamp
 from calls.truedy.errors import TruedyError
 from calls.truedy.records import Call
@@ -36,6 +41,25 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\0", "\r")
 # memory that does not grow with the export.
 CHUNK_CHARS = 32 * 1024
 INCOMPLETE_MARK = "EXPORT INCOMPLETE"
+REVIEW_BATCH = 100  # calls whose review work is looked up at once (a Truedy page)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReviewColumns:
+    """What the review columns of one call's row say."""
+
+    outcome: corrections.EffectiveOutcome | None = None
+    review: reviews.ReviewFacts | None = None
+
+
+ReviewLookup = Callable[[Sequence[Call]], Mapping[str, ReviewColumns]]
+
+
+def review_columns(calls: Sequence[Call]) -> dict[str, ReviewColumns]:
+    """The review columns of each of ``calls``, in two queries (a ``ReviewLookup``)."""
+    outcomes = corrections.effective_outcomes({call.id: call.outcome for call in calls})
+    facts = reviews.review_facts(call.id for call in calls)
+    return {call.id: ReviewColumns(outcomes.get(call.id), facts.get(call.id)) for call in calls}
 
 
 def safe_cell(value: str | None) -> str:
@@ -61,14 +85,28 @@ def header(zone: ZoneInfo) -> list[str]:
         "Duration (s)",
         "Cost (USD)",
         "Cost (cents)",
+        "AI outcome",
         "Outcome",
+        "Outcome corrected by",
+        "Verdict",
+        "Reviewer",
+        f"Reviewed ({where})",
         "Summary",
         "Link",
     ]
 
 
-def call_row(call: Call, *, zone: ZoneInfo, agent_names: dict[str, str], link: str) -> list[str]:
+def call_row(
+    call: Call,
+    *,
+    zone: ZoneInfo,
+    agent_names: dict[str, str],
+    link: str,
+    review: ReviewColumns | None = None,
+) -> list[str]:
     agent = agent_names.get(call.agent_id or "", "")
+    outcome = review.outcome if review and review.outcome else None
+    verdict = review.review if review else None
     return [
         safe_cell(call.id),
         local_time(call.created_at, zone),
@@ -84,6 +122,11 @@ def call_row(call: Call, *, zone: ZoneInfo, agent_names: dict[str, str], link: s
         dollars(call.cost_cents, plain=True),
         "" if call.cost_cents is None else str(call.cost_cents),
         safe_cell(call.outcome),
+        safe_cell(outcome.outcome if outcome else call.outcome),
+        safe_cell(outcome.corrected_by if outcome else None),
+        safe_cell(verdict.verdict if verdict else None),
+        safe_cell(verdict.reviewer if verdict else None),
+        local_time(verdict.at if verdict else None, zone),
         safe_cell(call.summary),
         safe_cell(link),
     ]
@@ -111,19 +154,40 @@ def csv_lines(
     zone: ZoneInfo,
     agent_names: dict[str, str],
     link: Callable[[Call], str],
+    review_work: ReviewLookup | None = None,
 ) -> Iterator[str]:
     """The BOM and header, then one CSV line per call, then, if Truedy failed midway, a last
-    line saying the export is incomplete."""
+    line saying the export is incomplete. ``review_work`` fills the review columns (left
+    empty without it)."""
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(header(zone))
+
+    def rows(batch: list[Call]) -> Iterator[str]:
+        found = review_work(batch) if review_work is not None and batch else {}
+        for call in batch:
+            yield writer.writerow(
+                call_row(
+                    call,
+                    zone=zone,
+                    agent_names=agent_names,
+                    link=link(call),
+                    review=found.get(call.id),
+                )
+            )
+
+    size = REVIEW_BATCH if review_work is not None else 1
     written = 0
+    batch: list[Call] = []
     try:
         for call in calls:
-            yield writer.writerow(
-                call_row(call, zone=zone, agent_names=agent_names, link=link(call))
-            )
-            written += 1
+            batch.append(call)
+            if len(batch) >= size:
+                yield from rows(batch)
+                written += len(batch)
+                batch = []
     except TruedyError as error:
+        yield from rows(batch)  # the calls read before the failure
+        written += len(batch)
         logger.error(
             "CSV export stopped after %d rows: %s request_id=%s",
             written,
@@ -131,6 +195,8 @@ def csv_lines(
             error.request_id,
         )
         yield writer.writerow([incomplete_notice(written, error)])
+        return
+    yield from rows(batch)
 
 
 def incomplete_notice(written: int, error: TruedyError) -> str:
@@ -158,9 +224,10 @@ def chunked(lines: Iterable[str], *, size: int = CHUNK_CHARS) -> Iterator[bytes]
 
 def transcript_document(call: Call, agent_names: dict[str, str]) -> dict[str, Any]:
     """A transcript as JSON: the turns of the ``.txt`` download with their speaker and start
-    time, and the call they belong to. Times are UTC ISO 8601 (as Truedy sends them); a turn's
-    ``timestamp`` is seconds from the start of the call; ``speaker`` is Truedy's "agent" /
-    "contact"."""
+    time, the call they belong to, and reviewers' notes on its turns (``notes``: each with its
+    1-based ``turn`` and/or ``seconds``, author, mentions and whether it is resolved). Times are
+    UTC ISO 8601 (as Truedy sends them); a turn's ``timestamp`` is seconds from the start of the
+    call; ``speaker`` is Truedy's "agent" / "contact"."""
     return {
         "call_id": call.id,
         "agent_id": call.agent_id,
@@ -171,4 +238,5 @@ def transcript_document(call: Call, agent_names: dict[str, str]) -> dict[str, An
             {"speaker": turn.speaker, "text": turn.text, "timestamp": turn.timestamp}
             for turn in call.transcript or ()
         ],
+        "notes": notes.notes_document(call.id),
     }

@@ -8,6 +8,10 @@ cached like a list page, so a busy team pages the API once, and kept (stale) for
 stale window to stand in while Truedy fails. A set larger than ``MAX_TRUEDY_CALLS`` is not read
 to the end: its count is still exact (Truedy's ``meta.total``), the other figures cover the
 newest calls, and the page says so.
+
+Review work is never cached: the outcome mix counts each call's effective outcome (a reviewer's
+correction, else the AI's), and review coverage and verdicts are counted afresh from the
+database on every request, so a verdict or a correction shows at once.
 """
 
 import dataclasses
@@ -19,10 +23,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from calls.archive.search import matching_archived_calls
+from calls.models import OutcomeCorrection, Review, Verdict
+from calls.services import corrections, reviews
 from calls.services.listing import reads_archive
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call, CallPage
@@ -46,6 +52,25 @@ class Totals:
     outcomes: tuple[tuple[str, int], ...]  # ("" = no outcome), most frequent first
     per_day: tuple[tuple[date, int], ...]  # every day of the range, in the viewer's zone
     source: str  # ARCHIVE or TRUEDY
+    # Review work, counted afresh on every request (``outcomes`` above is the effective mix).
+    ai_outcomes: tuple[tuple[str, int], ...] = ()  # Truedy's own labels, most frequent first
+    reviewed: int = 0  # counted calls with a verdict
+    verdicts: tuple[tuple[str, int], ...] = ()  # (verdict, calls with it now), every verdict
+    corrected: int = 0  # counted calls whose outcome a reviewer corrected
+    # (call id, Truedy's outcome) of each call read from Truedy: what the review figures are
+    # counted from; kept in the cache, emptied before the totals reach a page.
+    call_outcomes: tuple[tuple[str, str], ...] = ()
+
+    def __setstate__(self, state: list[Any]) -> None:
+        # Totals cached before review work have fewer values: the new ones take their defaults.
+        for index, field in enumerate(dataclasses.fields(self)):
+            value = state[index] if index < len(state) else field.default
+            object.__setattr__(self, field.name, value)
+
+    @property
+    def coverage_percent(self) -> int:
+        """Counted calls with a verdict, in whole per cent (rounded down)."""
+        return self.reviewed * 100 // self.counted if self.counted else 0
 
     @property
     def average_duration(self) -> float | None:
@@ -69,11 +94,29 @@ def for_filters(filters: CallFilters, *, zone: ZoneInfo) -> Totals:
     api_filters = filters.without_search()
     # Cached like a list page, stale-if-error, one computation per key at a time; each page it
     # reads passes the breaker and the cool-down on its own.
-    return cache.read_through(
+    read = cache.read_through(
         cache.totals_key(api_filters.api_params(), zone.key),
         lambda: truedy_totals(api_filters, zone=zone, today=today),
         lambda totals: settings.CACHE_TTL_CALL_LIST,
         gated=False,
+    )
+    return with_review_work(read)
+
+
+def with_review_work(totals: Totals) -> Totals:
+    """Totals read from Truedy with the review figures of their calls, counted now."""
+    ai_outcome = dict(totals.call_outcomes)
+    corrected = corrections.corrected_outcomes(ai_outcome)
+    effective = Counter(corrected.get(call_id, outcome) for call_id, outcome in ai_outcome.items())
+    verdicts = reviews.verdict_counts(ai_outcome)
+    return dataclasses.replace(
+        totals,
+        outcomes=_most_first(effective) if ai_outcome else totals.outcomes,
+        ai_outcomes=totals.outcomes,
+        reviewed=sum(verdicts.values()),
+        verdicts=tuple(verdicts.items()),
+        corrected=len(corrected),
+        call_outcomes=(),
     )
 
 
@@ -87,6 +130,9 @@ def archive_totals(filters: CallFilters, *, zone: ZoneInfo, today: date) -> Tota
         cost=Sum("cost_cents"),
     )
     outcomes = calls.values_list("outcome").annotate(n=Count("pk"))
+    judged = _with_review_work(calls)
+    effective = judged.values_list("effective").annotate(n=Count("pk"))
+    verdicts = dict(judged.exclude(verdict=None).values_list("verdict").annotate(n=Count("pk")))
     days = (
         calls.exclude(created_at=None)
         .annotate(day=TruncDate("created_at", tzinfo=zone))
@@ -99,10 +145,27 @@ def archive_totals(filters: CallFilters, *, zone: ZoneInfo, today: date) -> Tota
         timed=sums["timed"],
         total_duration=sums["duration"] or 0,
         total_cost_cents=sums["cost"] or 0,
-        outcomes=_most_first(Counter(dict(outcomes))),
+        outcomes=_most_first(Counter(dict(effective))),
         per_day=day_series(dict(days), filters, zone=zone, today=today),
         source=ARCHIVE,
+        ai_outcomes=_most_first(Counter(dict(outcomes))),
+        reviewed=sum(verdicts.values()),
+        verdicts=tuple((verdict.value, verdicts.get(verdict.value, 0)) for verdict in Verdict),
+        corrected=judged.exclude(corrected_to=None).count(),
     )
+
+
+def _with_review_work(calls: Any) -> Any:
+    """Archived calls with their verdict and corrected outcome (each the latest, or None) and
+    their effective outcome, worked out by the database."""
+
+    def latest(model: Any, field: str) -> Subquery:
+        rows = model.objects.filter(call_id=OuterRef("pk")).order_by("-at", "-id")
+        return Subquery(rows.values(field)[:1])
+
+    return calls.annotate(
+        verdict=latest(Review, "verdict"), corrected_to=latest(OutcomeCorrection, "outcome")
+    ).annotate(effective=Coalesce("corrected_to", "outcome"))
 
 
 def truedy_totals(filters: CallFilters, *, zone: ZoneInfo, today: date) -> Totals:
@@ -135,6 +198,7 @@ class _Running:
         self.counted = self.timed = self.duration = self.cost = 0
         self.outcomes: Counter[str] = Counter()
         self.days: Counter[date] = Counter()
+        self.call_outcomes: list[tuple[str, str]] = []
 
     def add(self, call: Call) -> None:
         self.counted += 1
@@ -143,6 +207,7 @@ class _Running:
             self.duration += call.duration_seconds
         self.cost += call.cost_cents or 0
         self.outcomes[call.outcome or ""] += 1
+        self.call_outcomes.append((call.id, call.outcome or ""))
         if call.created_at is not None:
             self.days[call.created_at.astimezone(self.zone).date()] += 1
 
@@ -156,6 +221,7 @@ class _Running:
             outcomes=_most_first(self.outcomes),
             per_day=day_series(self.days, filters, zone=self.zone, today=today),
             source=TRUEDY,
+            call_outcomes=tuple(self.call_outcomes),
         )
 
 

@@ -22,6 +22,10 @@ class TurnPage:
     first: int  # 1-based number of the first turn shown
     last: int
     total: int
+    # Where this page's moments begin and the next page's do (None: the call's start, its end),
+    # so the page can tell a time it shows from one that needs another page.
+    starts_at: float | None = None
+    next_starts_at: float | None = None
 
     @property
     def previous(self) -> int | None:
@@ -49,6 +53,7 @@ def page_of_turns(
             problem = "“turns” must be a page number (1, 2, …)."
     start = (number - 1) * TRANSCRIPT_PAGE_TURNS
     shown = turns[start : start + TRANSCRIPT_PAGE_TURNS]
+    following = start + TRANSCRIPT_PAGE_TURNS
     page = TurnPage(
         turns=shown,
         number=number,
@@ -56,5 +61,7 @@ def page_of_turns(
         first=start + 1,
         last=start + len(shown),
         total=len(turns),
+        starts_at=shown[0].start if start and shown else None,
+        next_starts_at=turns[following].start if following < len(turns) else None,
     )
     return page, problem

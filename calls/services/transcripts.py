@@ -3,11 +3,13 @@
 Truedy gives each turn's start only. A turn is taken to last as long as its words take to say
 at ``CHARS_PER_SECOND`` (measured on the simulator's recorded calls: 16.5 characters a second
 median; 15 keeps silences on the conservative side), never past the next turn's start nor the
-end of the call. The rest is silence; a silence of ``threshold`` seconds or more is dead air.
+end of the call. The rest is silence; a silence of ``threshold`` seconds or more is dead air,
+and the transcript marks the dead air that stands out (``marked_silences``).
 """
 
 import math
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +19,10 @@ from calls.truedy.records import Call, Turn
 
 CHARS_PER_SECOND = 15.0
 SHORTEST_TURN_SECONDS = 0.6  # "Yes." still takes a moment to say
+# Which dead air the transcript marks: see marked_silences.
+NOTABLE_SILENCE_FACTOR = 2.0
+FEWEST_GAPS_FOR_TYPICAL = 3
+MOST_MARKED_SILENCES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,7 @@ class TimedTurn:
     end: float  # estimated end of speech
     silence_before: float  # seconds of silence since the previous turn ended (or the call began)
     dead_air_before: bool  # that silence reached the threshold
+    silence_marked: bool  # and stands out enough to be marked in the transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,7 @@ class TranscriptTiming:
     longest_silence: TimedTurn | None  # the turn after the longest dead air, if there is any
     dead_air_count: int
     threshold: float
+    chars_per_second: float = CHARS_PER_SECOND  # the estimate behind ``end`` and talk time
 
     def talk_share(self) -> list[tuple[str, float, int]]:
         """(speaker, seconds, whole percent of all talk) per speaker."""
@@ -49,7 +57,7 @@ class TranscriptTiming:
 def time_transcript(
     transcript: Sequence[Turn], duration_seconds: float | None, *, threshold: float
 ) -> TranscriptTiming:
-    turns: list[TimedTurn] = []
+    spans: list[tuple[float, float, float]] = []  # (start, end, silence before) per turn
     talk: dict[str, float] = {}
     previous_end = 0.0
     call_end = float(duration_seconds) if duration_seconds else None
@@ -62,27 +70,52 @@ def time_transcript(
         end = start + spoken
         if next_start is not None:
             end = max(start, min(end, next_start))
-        silence = max(0.0, start - previous_end)
-        turns.append(
-            TimedTurn(
-                turn=turn,
-                number=index + 1,
-                start=start,
-                end=end,
-                silence_before=silence,
-                dead_air_before=silence >= threshold,
-            )
-        )
+        spans.append((start, end, max(0.0, start - previous_end)))
         talk[turn.speaker] = talk.get(turn.speaker, 0.0) + (end - start)
         previous_end = max(previous_end, end)
+    marked = marked_silences([silence for _, _, silence in spans], threshold=threshold)
+    turns = tuple(
+        TimedTurn(
+            turn=turn,
+            number=index + 1,
+            start=start,
+            end=end,
+            silence_before=silence,
+            dead_air_before=silence >= threshold,
+            silence_marked=index in marked,
+        )
+        for index, (turn, (start, end, silence)) in enumerate(zip(transcript, spans, strict=True))
+    )
     dead = [timed for timed in turns if timed.dead_air_before]
     return TranscriptTiming(
-        turns=tuple(turns),
+        turns=turns,
         talk_seconds=talk,
         longest_silence=max(dead, key=lambda timed: timed.silence_before) if dead else None,
         dead_air_count=len(dead),
         threshold=threshold,
     )
+
+
+def marked_silences(silences: Sequence[float], *, threshold: float) -> frozenset[int]:
+    """Which silences the transcript marks (indexes into ``silences``, the quiet before each turn).
+
+    Dead air is any silence of ``threshold`` seconds or more, but a marker only helps where the
+    line goes quieter than this call usually does: on a slow call where every gap is 3 s, a
+    marker before every turn says nothing. So a silence is marked when it reaches the threshold
+    *and* lasts at least ``NOTABLE_SILENCE_FACTOR`` times the call's median gap between turns
+    (the silence before the first word does not count towards the median, and with fewer than
+    ``FEWEST_GAPS_FOR_TYPICAL`` gaps there is no typical gap: the threshold alone decides). At
+    most ``MOST_MARKED_SILENCES`` are marked, the longest (the earlier of equal ones).
+    """
+    gaps = silences[1:]
+    typical = statistics.median(gaps) if len(gaps) >= FEWEST_GAPS_FOR_TYPICAL else 0.0
+    notable = [
+        index
+        for index, silence in enumerate(silences)
+        if silence >= threshold and silence >= NOTABLE_SILENCE_FACTOR * typical
+    ]
+    longest = sorted(notable, key=lambda index: (-silences[index], index))
+    return frozenset(longest[:MOST_MARKED_SILENCES])
 
 
 def timing_of(call: Call) -> TranscriptTiming | None:
@@ -107,9 +140,10 @@ def turn_at(timing: TranscriptTiming | None, moment: float | None) -> int | None
 
 # --- moments in links ---------------------------------------------------------------------------
 
-_CLOCK = re.compile(r"(?:(\d{1,2}):)?(\d{1,3}):(\d{2}(?:\.\d{1,3})?)")
-_UNITS = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5}(?:\.\d{1,3})?)s)?")
-_SECONDS = re.compile(r"\d{1,5}(?:\.\d{1,3})?")
+# ASCII digits only ("٣" is not a time), as in player.js, which reads "jump to time" by these rules.
+_CLOCK = re.compile(r"(?:(\d{1,2}):)?(\d{1,3}):(\d{2}(?:\.\d{1,3})?)", re.ASCII)
+_UNITS = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5}(?:\.\d{1,3})?)s)?", re.ASCII)
+_SECONDS = re.compile(r"\d{1,5}(?:\.\d{1,3})?", re.ASCII)
 LONGEST = 24 * 3600.0
 
 MOMENT_HELP = "a moment is seconds from the start of the call, like t=83, t=1:23 or t=1m23s"

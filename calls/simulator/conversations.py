@@ -244,6 +244,9 @@ def _summary(call: CallSkeleton, agent: Agent, p: dict[str, str]) -> str | None:
             f"Long troubleshooting session with {name} about {issue}: line tests, router "
             f"resets and a port reset. Escalated to field engineering under ticket {p['ticket']}."
         )
+    if kind == "mislabelled":
+        # What the AI concluded, however little the call said.
+        return f"{name}: {(outcome or 'no outcome').replace('-', ' ')} (per the AI's analysis)."
     if kind == "sales":
         return {
             "interested": f"{name} is interested in {pitch['offer']} and booked a "
@@ -519,6 +522,19 @@ def _hostile(rng: random.Random, call: CallSkeleton, agent: Agent, p: dict[str, 
     ]
 
 
+def _mislabelled(
+    rng: random.Random, call: CallSkeleton, agent: Agent, p: dict[str, str]
+) -> list[Line]:
+    """The contact says a word or two and the line goes quiet; the AI labels it decisively."""
+    said = rng.choice(("Hello?", "Hello.", "Who is this?", "Wrong number.", "Yes?", "Hm."))
+    lines = [
+        (A, "Hi, this is {agent} from {company}. Am I speaking with {first}?"),
+        (C, said),
+        (A, "Great! I'm calling with a quick update for you. Is now a good time?"),
+    ]
+    return _fill(lines, p)
+
+
 def _long(rng: random.Random, call: CallSkeleton, agent: Agent, p: dict[str, str]) -> list[Line]:
     lines = _fill(_support_opening(rng, p), p)
     target = max(call.turns, len(lines) + 2)
@@ -545,4 +561,5 @@ BUILDERS: dict[str, Callable[[random.Random, CallSkeleton, Agent, dict[str, str]
     "voicemail": _voicemail,
     "hostile": _hostile,
     "long": _long,
+    "mislabelled": _mislabelled,
 }

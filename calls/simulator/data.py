@@ -217,6 +217,15 @@ SPECIALS: tuple[Special, ...] = (
     Special("Jordan", "inbound", "failed", None, "failed", -15 * 3600, **_DROPPED),
     Special("Jordan", "inbound", "failed", None, "failed", -20 * 3600, **_DROPPED),
     Special("Jordan", "inbound", "failed", None, "failed", -23 * 3600, **_DROPPED),
+    # Decisive outcomes the call cannot support, as users report Truedy's AI giving them (an
+    # 8-second "Hello." labelled a booked demo): for the suspicious-label flags and for
+    # reviewers to correct. Short calls, or a contact who says a word or two.
+    Special("Ava", "outbound", "ended", "interested", "mislabelled", -4 * 3600, 8),
+    Special("Riley", "inbound", "ended", "booked", "mislabelled", -9 * 3600, 12),
+    Special("Ava", "outbound", "ended", "callback-requested", "mislabelled", -30 * 3600, 26),
+    Special("Jordan", "inbound", "ended", "escalated", "mislabelled", -3 * 86400, 6),
+    Special("Ava", "outbound", "ended", "interested", "mislabelled", -6 * 86400, 41),
+    Special("Leo", "outbound", "ended", "confirmed", "mislabelled", -15 * 86400, 10),
 )
 # Specials before this index draw from the data set's random stream; later ones from their own,
 # so adding one does not reshuffle every generated call.

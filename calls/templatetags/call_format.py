@@ -1,20 +1,22 @@
 """Display formats shared by every call template."""
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape as _escape  # Django's escape() with no lazy-string wrapper
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, escape, format_html_join
+from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
 
 from calls import labels
 from calls.archive.search import MatchingLine
-from calls.lib.timezones import zone_names
+from calls.models import Verdict
+from calls.services.corrections import EffectiveOutcome
+from calls.services.reviews import ReviewFacts
 from calls.services.transcripts import TimedTurn
 from calls.truedy.records import SPEAKER_LABELS, Call
 
@@ -59,38 +61,15 @@ def speaker_kind(value: str) -> str:
     return value if value in SPEAKER_LABELS else "other"
 
 
-@register.filter
-def bound_input_type(value: str | None) -> str:
-    """The input that can show a date filter as typed: date, datetime-local, or plain text."""
-    if not value:
-        return "date"
-    if len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return "date"
-    if len(value) in (16, 19) and value[10] == "T" and value.count(":") in (1, 2):
-        return "datetime-local"
-    return "text"
-
-
 @register.simple_tag
-def zone_options(selected: str) -> str:
-    """The ~430 <option>s of the time-zone select, built once: a template loop over them
-    costs more than rendering the whole call table."""
-    options = _zone_options()
-    name = conditional_escape(selected)
-    chosen = f"<option>{name}</option>"
-    if chosen in options:
-        return mark_safe(options.replace(chosen, f"<option selected>{name}</option>", 1))  # noqa: S308
-    return mark_safe(options + f"<option selected>{name}</option>")  # noqa: S308
-
-
-@functools.cache
-def _zone_options() -> str:
-    return format_html_join("", "<option>{}</option>", ((name,) for name in zone_names()))
-
-
-@register.simple_tag
-def transcript_turns(turns: Iterable[TimedTurn], current: int | None, query: str) -> str:
-    """The <li>s of these turns of the transcript, with dead-air markers between them.
+def transcript_turns(
+    turns: Iterable[TimedTurn],
+    current: int | None,
+    query: str,
+    notes_html: Mapping[int | None, str] | None = None,
+) -> str:
+    """The <li>s of these turns of the transcript, with dead-air markers between them, and
+    the notes on a turn inside it (``notes_html``: turn number -> its rendered notes).
 
     Built in Python, not a template loop: a 2,000-turn call rendered through the loop's filters
     took 250 ms a page. Every value from Truedy is escaped here; ``query`` is our own canonical
@@ -99,7 +78,7 @@ def transcript_turns(turns: Iterable[TimedTurn], current: int | None, query: str
     safe_query = escape(query)
     parts = []
     for timed in turns:
-        if timed.dead_air_before:
+        if timed.silence_marked:
             parts.append(
                 f'<li class="silence"><span>{timed.silence_before:.0f} s silence</span></li>\n'
             )
@@ -112,7 +91,7 @@ def transcript_turns(turns: Iterable[TimedTurn], current: int | None, query: str
             f' data-start="{start}"{marked}><span class="who">{who}</span>'
             f' <a class="at" href="?{safe_query}t={start}"'
             f' aria-label="{who} at {at}: play from here">{at}</a>'
-            f"<p>{escape(timed.turn.text)}</p></li>\n"
+            f"<p>{escape(timed.turn.text)}</p>{(notes_html or {}).get(timed.number, '')}</li>\n"
         )
     return mark_safe("".join(parts))  # noqa: S308 (every interpolated value is escaped above)
 
@@ -122,8 +101,13 @@ def call_table_rows(
     call_rows: Iterable[tuple[Call, MatchingLine | None]],
     row_query: str,
     agent_names: dict[str, str],
+    find: str = "",
+    verdicts: Mapping[str, ReviewFacts] | None = None,
+    outcomes: Mapping[str, EffectiveOutcome] | None = None,
 ) -> str:
-    """The list's <tr>s: ``call_rows`` is ``[(call, matching line or None), ...]``.
+    """The list's <tr>s: ``call_rows`` is ``[(call, matching line or None), ...]``; ``find``
+    is the search whose matching lines they carry; ``verdicts`` and ``outcomes`` the review
+    work on them (a call's latest verdict, its outcome after corrections).
 
     Built in Python for the same reason as the transcript: through the template's filters a
     50-row page spent most of its time in ~600 filter calls. Every value from Truedy is
@@ -142,12 +126,8 @@ def call_table_rows(
             if created
             else "—"
         )
-        outcome = (
-            f'<span class="badge outcome-{badge_kind(call.outcome)}">'
-            f"{_escape(label(call.outcome))}</span>"
-            if call.outcome
-            else "—"
-        )
+        outcome = outcome_html(call.outcome, (outcomes or {}).get(call.id))
+        verdict = verdict_html((verdicts or {}).get(call.id))
         parts.append(
             "<tr>"
             f'<td data-label="Created"><a class="row-link" href="{_escape(href)}">{when}</a></td>'
@@ -159,15 +139,59 @@ def call_table_rows(
             f'<td data-label="Duration" class="num">{duration(call.duration_seconds) or "—"}</td>'
             f'<td data-label="Outcome">{outcome}</td>'
             f'<td data-label="Cost" class="num">{dollars(call.cost_cents) or "—"}</td>'
+            f'<td data-label="Review">{verdict}</td>'
             "</tr>\n"
         )
         if line:
-            found = "".join(
-                f"<mark>{_escape(text)}</mark>" if hit else _escape(text)
-                for text, hit in line.parts
-            )
-            parts.append(
-                f'<tr class="match"><td colspan="8" data-label="Found">'
-                f'<span class="who">{_escape(line.source)}:</span> {found}</td></tr>\n'
-            )
+            parts.append(_hit_row(line, href, find))
     return mark_safe("".join(parts))  # noqa: S308 (every interpolated value is escaped above)
+
+
+def _hit_row(line: MatchingLine, call_href: str, find: str) -> str:
+    """A search hit under its call's row, linking to the call cued at the matching turn with
+    the search in its find box (a summary hit opens the call at its start)."""
+    found = "".join(
+        f"<mark>{_escape(text)}</mark>" if hit else _escape(text) for text, hit in line.parts
+    )
+    params = ([f"t={line.seconds:.2f}"] if line.seconds is not None else []) + [
+        f"find={quote(find)}"
+    ]
+    href = call_href + ("" if call_href.endswith("?") else "&") + "&".join(params)
+    at = f" at {duration(line.seconds)}" if line.seconds is not None else ""
+    return (
+        f'<tr class="match"><td colspan="9" data-label="Found">'
+        f'<a class="hit-link" href="{_escape(href)}">'
+        f'<span class="who">{_escape(line.source)}{at}:</span> {found}</a></td></tr>\n'
+    )
+
+
+def outcome_html(ai_outcome: str | None, effective: EffectiveOutcome | None) -> str:
+    """The outcome that counts as a badge; a corrected one also says what the AI said."""
+    shown = effective.outcome if effective is not None else ai_outcome
+    if not shown:
+        return "—"
+    badge = f'<span class="badge outcome-{badge_kind(shown)}">{_escape(label(shown))}</span>'
+    if effective is None or not effective.corrected:
+        return badge
+    said = _escape(label(effective.ai_outcome) or "no outcome")
+    who = _escape(effective.corrected_by or "")
+    return (
+        f'{badge} <span class="corrected" title="Corrected by {who}">'
+        f"AI said {said} · supervisor set {_escape(label(shown))}</span>"
+    )
+
+
+@register.simple_tag
+def effective_outcome_badge(call: Call, effective: EffectiveOutcome | None) -> str:
+    """``outcome_html`` for a template (the call page)."""
+    return mark_safe(outcome_html(call.outcome, effective))  # noqa: S308 (escaped inside)
+
+
+def verdict_html(facts: ReviewFacts | None) -> str:
+    if facts is None:
+        return '<span class="muted">Unreviewed</span>'
+    return (
+        f'<span class="badge verdict-{_escape(facts.verdict)}" '
+        f'title="{_escape(facts.reviewer)}, {facts.at:%Y-%m-%d %H:%M}">'
+        f"{_escape(Verdict(facts.verdict).label)}</span>"
+    )

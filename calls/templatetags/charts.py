@@ -18,10 +18,12 @@ from calls.labels import label
 register = template.Library()
 
 NO_OUTCOME = "No outcome"
+NONE_RECORDED = "No outcomes recorded for these calls."
 LABEL_CHARS = 18  # an outcome name is cut to this many characters in the chart
 BAR_ROW = 22  # px per bar
 LABEL_WIDTH, BAR_WIDTH, FIGURE_WIDTH = 130, 150, 80
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_TOP, SPARK_BOTTOM = 320, 64, 8, 18
+ONE_DAY_BAR, ONE_DAY_WIDTH = 36, 300  # px: the bar of a single day, and its whole chart
 
 
 def _join(parts: Sequence[SafeString]) -> SafeString:
@@ -38,9 +40,13 @@ def _short(text: str) -> str:
 
 @register.simple_tag
 def outcome_bars(outcomes: Sequence[tuple[str, int]], counted: int) -> SafeString:
-    """A horizontal bar per outcome, longest for the most frequent, with count and share."""
+    """A horizontal bar per outcome, longest for the most frequent, with count and share.
+
+    When no call has an outcome, a bar saying so would read as a finding: the words say it."""
     if not outcomes or counted <= 0:
         return mark_safe("")
+    if not any(outcome for outcome, _ in outcomes):
+        return format_html('<p class="muted chart-none">{}</p>', NONE_RECORDED)
     most = max(count for _, count in outcomes)
     figures = [
         (outcome_name(outcome), count, round(100 * count / counted)) for outcome, count in outcomes
@@ -86,18 +92,20 @@ def outcome_bars(outcomes: Sequence[tuple[str, int]], counted: int) -> SafeStrin
 
 @register.simple_tag
 def calls_per_day(per_day: Sequence[tuple[date, int]]) -> SafeString:
-    """A sparkline of calls per day, its first and last day and its busiest day labelled."""
+    """A sparkline of calls per day, its first and last day and its busiest day labelled (dates
+    as YYYY-MM-DD, like the table's times); a single day is one bar, not a lone dot."""
     if not per_day:
         return mark_safe("")
+    if len(per_day) == 1:
+        return _one_day(*per_day[0])
     counts = [count for _, count in per_day]
     busiest = max(range(len(per_day)), key=lambda i: (counts[i], -i))
     peak = max(counts) or 1
     plot = SPARK_HEIGHT - SPARK_TOP - SPARK_BOTTOM
-    step = SPARK_WIDTH / max(1, len(per_day) - 1)
+    step = SPARK_WIDTH / (len(per_day) - 1)
 
     def point(i: int) -> tuple[float, float]:
-        x = SPARK_WIDTH / 2 if len(per_day) == 1 else i * step
-        return round(x, 1), round(SPARK_TOP + plot * (1 - counts[i] / peak), 1)
+        return round(i * step, 1), round(SPARK_TOP + plot * (1 - counts[i] / peak), 1)
 
     points = " ".join(f"{x},{y}" for x, y in map(point, range(len(per_day))))
     first, last = per_day[0][0], per_day[-1][0]
@@ -133,8 +141,49 @@ def calls_per_day(per_day: Sequence[tuple[date, int]]) -> SafeString:
         max(peak_y - 2, 7),
         f"{counts[busiest]:,}",
         SPARK_HEIGHT - 3,
-        first.strftime("%b %-d"),
+        first.isoformat(),
         SPARK_WIDTH,
         SPARK_HEIGHT - 3,
-        last.strftime("%b %-d"),
+        last.isoformat(),
+    )
+
+
+def _one_day(day: date, count: int) -> SafeString:
+    """One day's calls as a bar (full height: there is nothing to compare it with) with its
+    figure and date, and the same in words beside it."""
+    plot = SPARK_HEIGHT - SPARK_TOP - SPARK_BOTTOM
+    baseline = SPARK_HEIGHT - SPARK_BOTTOM
+    height = plot if count else 0
+    words = f"{count:,} call{'' if count == 1 else 's'} on {day.isoformat()}"
+    return format_html(
+        '<svg class="chart one-day" role="img" aria-labelledby="calls-per-day-title"'
+        ' viewBox="0 0 {} {}" width="{}" height="{}" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="calls-per-day-title">Calls per day: {}</title>'
+        '<line class="chart-axis" x1="0" y1="{}" x2="{}" y2="{}"></line>'
+        '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" rx="2"></rect>'
+        '<text class="chart-figure" x="{}" y="{}" text-anchor="middle">{}</text>'
+        '<text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>'
+        '<text class="chart-words" x="{}" y="{}">{}</text>'
+        "</svg>",
+        ONE_DAY_WIDTH,
+        SPARK_HEIGHT,
+        ONE_DAY_WIDTH,
+        SPARK_HEIGHT,
+        words,
+        baseline,
+        ONE_DAY_BAR * 2,
+        baseline,
+        ONE_DAY_BAR / 2,
+        baseline - height,
+        ONE_DAY_BAR,
+        height,
+        ONE_DAY_BAR,
+        max(baseline - height - 2, 7),
+        f"{count:,}",
+        ONE_DAY_BAR,
+        SPARK_HEIGHT - 3,
+        day.isoformat(),
+        ONE_DAY_BAR * 2 + 12,
+        SPARK_TOP + plot / 2 + 4,
+        words,
     )

@@ -14,3 +14,7 @@ HEALTH_PREFIX = "truedy:v1:healthz:"
 AUDIT_SEEN_PREFIX = "truedy:v1:audit-seen"
 # Failed sign-ins per client address (calls.views.sign_in).
 SIGN_IN_FAILURES_PREFIX = "truedy:v1:sign-in-failures"
+# Who is reviewing which call right now: a short claim per call (calls.services.review_queue).
+REVIEW_CLAIM_PREFIX = "truedy:v1:review-claim"
+# The call ids of a review queue, read once when it starts (calls.services.review_queue).
+REVIEW_QUEUE_PREFIX = "truedy:v1:review-queue"

@@ -1,22 +1,34 @@
 """The call page: facts, player and transcript; and the player's note that a listen began."""
 
 import json
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from calls.forms import QUERY_ORDER, CallFilterForm
-from calls.services import audit, calls, recordings, transcript_pages, transcripts
+from calls.forms import MAX_SEARCH_LENGTH, QUERY_ORDER, CallFilterForm
+from calls.services import audit, calls, recordings, suspicious, transcript_pages, transcripts
 from calls.services.calls import ListPlace, PageCall
 from calls.services.listing import agent_names_if_possible
 from calls.truedy.client import is_valid_call_id
 from calls.truedy.errors import NotFound, TruedyError
-from calls.truedy.lifecycle import recording_expiry
+from calls.truedy.lifecycle import is_live, recording_expiry
+from calls.truedy.records import Call
 from calls.upstream import gateway, reads
 from calls.upstream.problems import trouble
+from calls.views import notes, reviews
 from calls.views.problems import call_not_found, upstream_error, waiting
-from calls.views.rendering import NO_STORE, DashboardRequest, plain_text, render
+from calls.views.rendering import (
+    NO_STORE,
+    PARTIALS,
+    DashboardRequest,
+    plain_text,
+    render,
+    requested_partial,
+)
 
 # Seconds between polls of a call that is live or still being transcribed.
 POLL_SECONDS = 5
@@ -37,6 +49,7 @@ def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
     except TruedyError as error:
         return upstream_error(request, error)
     context = _call_context(request, list_form, shown, opened_from, back_query)
+    context |= _review_work(request, shown.call, context["moment_turn"])
     # An unreadable ?t= or ?turns= still shows the call, from the start, saying why (and a 400).
     status = 400 if context["moment_error"] or context["turns_error"] else 200
     response = render(request, "calls/call_detail.html", context, status=status)
@@ -60,12 +73,30 @@ def call_played(request: DashboardRequest, call_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+def _review_work(request: DashboardRequest, call: Call, moment_turn: int | None) -> dict[str, Any]:
+    """The review panel, the note form, the notes on each turn and any suspicious label."""
+    context = reviews.review_panel(request, call.id, ai_outcome=call.outcome)
+    context |= notes.note_panel_context(request, call, turn=moment_turn)
+    context["turn_notes_html"] = {
+        turn: render_to_string(
+            "calls/notes/turn_notes.html",
+            {"turn": turn, "turn_notes": turn_notes, "can_review": context["can_review"]},
+            request=request,
+        )
+        for turn, turn_notes in context["notes_by_turn"].items()
+    }
+    # Notes on moments of a call without a transcript stand under the note form.
+    context["moment_notes_html"] = context["turn_notes_html"].pop(None, "")
+    context["suspicion_reasons"] = suspicious.reasons_for(call)
+    return context
+
+
 def _opened_from(request: DashboardRequest, form: CallFilterForm) -> ListPlace | None:
     """Opened from the list, the URL carries the list's query: the call's place in that list."""
     if not any(name in request.GET for name in QUERY_ORDER) or not form.is_valid():
         return None
-    # Its neighbours come from Truedy's list, which cannot search: the filters without ``q``.
-    return ListPlace(form.list_filters().without_search(), form.page, form.per_page)
+    # A search's neighbours are its other hits (from the archive), as the list showed them.
+    return ListPlace(form.list_filters(), form.page, form.per_page)
 
 
 def _call_context(
@@ -86,6 +117,10 @@ def _call_context(
         timing.turns if timing else (), wanted=request.GET.get("turns"), current=moment_turn
     )
     recording_state = recordings.recording_state_for_page(call, now, shown.archived)
+    find = _find(request)
+    # Links within the page (a turn's moment, another page of turns, "jump to time") keep the
+    # list the call was opened from and the words being found.
+    page_query = "&".join(filter(None, [back_query, urlencode({"find": find}) if find else ""]))
     return {
         "call": call,
         "timing": timing,
@@ -94,7 +129,13 @@ def _call_context(
         "moment_error": moment_error,
         "turns_error": turns_error,
         "moment_turn": moment_turn,
-        "moment_query": f"{back_query}&" if back_query else "",
+        "moment_query": f"{page_query}&" if page_query else "",
+        "jump_fields": list(QueryDict(page_query).items()),
+        "find": find,
+        "elapsed": _elapsed(call, now),
+        # The transcript arriving by itself (its poll) brings the summary, timings and find box.
+        "details_out_of_band": requested_partial(request, PARTIALS["calls/call_detail.html"])
+        == "transcript",
         "playback_rates": PLAYBACK_RATES,
         "agent_names": agent_names_if_possible(),
         "back_query": back_query,
@@ -134,6 +175,21 @@ def _neighbours(
         else None,
         "next": (found.next.call_id, form.query(page=found.next.page)) if found.next else None,
     }
+
+
+def _find(request: DashboardRequest) -> str:
+    """The words to find in the transcript (``?find=``, as a search hit on the list links them);
+    anything longer than the list's search allows is ignored."""
+    words = " ".join(request.GET.get("find", "").split())
+    return words if len(words) <= MAX_SEARCH_LENGTH else ""
+
+
+def _elapsed(call: Call, now: datetime) -> int | None:
+    """Whole seconds a live call has been going (since it was answered, or placed), else None."""
+    since = call.started_at or call.created_at
+    if not is_live(call) or since is None:
+        return None
+    return max(0, int((now - since).total_seconds()))
 
 
 def _moment(request: DashboardRequest) -> tuple[float | None, str]:

@@ -1,15 +1,29 @@
 """The call list and its totals."""
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
-from calls.forms import MAX_SEARCH_LENGTH, PER_PAGE_CHOICES, CallFilterForm, describe_errors
-from calls.services import listing, totals
+from calls.archive.search import UNREVIEWED
+from calls.forms import (
+    MAX_SEARCH_LENGTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    PER_PAGE_CHOICES,
+    CallFilterForm,
+    describe_errors,
+)
+from calls.lib.timezones import zone_names_version
+from calls.models import Verdict
+from calls.services import corrections, listing, reviews, totals
 from calls.truedy.errors import TruedyError
+from calls.truedy.records import Call
 from calls.upstream import gateway
 from calls.upstream.problems import trouble
 from calls.views import saved_views
@@ -24,7 +38,9 @@ def call_list(request: DashboardRequest) -> HttpResponse:
         # Nothing invalid goes upstream: names come from the cache or not at all.
         context = _list_context(request, form, listing.cached_agent_names())
         context["errors"] = describe_errors(form)
-        return render(request, "calls/call_list.html", context, status=400)
+        return _refused(request, context)
+    if form.search is not None and form.search.kind == "call_id":
+        return _open_call(request, form.search.text)
     try:
         found = listing.list_page(form.list_filters(), page=form.page, per_page=form.per_page)
     except TruedyError as error:
@@ -41,8 +57,9 @@ def call_list(request: DashboardRequest) -> HttpResponse:
 
 @require_GET
 def call_totals(request: DashboardRequest) -> HttpResponse:
-    """Totals above the list: an htmx fragment the list loads after itself (so a slow count
-    never holds the list up), or a page of its own without JavaScript."""
+    """Totals below the list: an htmx fragment the list loads after itself (so a slow count
+    never holds the list up, nor pushes its rows down), or a page of its own without
+    JavaScript."""
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     context: dict[str, Any] = {
         "list_query": form.query(page=None) if form.is_valid() else "",
@@ -62,12 +79,36 @@ def call_totals(request: DashboardRequest) -> HttpResponse:
     return render(request, "calls/call_totals.html", context)
 
 
+def _refused(request: DashboardRequest, context: dict[str, Any]) -> HttpResponse:
+    """Filters the list cannot use (400): the page again with the reasons beside the filters.
+    An htmx request gets only the reasons, swapped into that region: the results it shows stay,
+    and so does the address bar (their link)."""
+    response = render(
+        request, "calls/call_list.html", context, status=400, fragment="filter_errors"
+    )
+    if context["fragment"]:
+        retarget(response, "#filter-errors")
+        reswap(response, "outerHTML")
+        push_url(response, False)
+    return response
+
+
+def _open_call(request: DashboardRequest, call_id: str) -> HttpResponse:
+    """A call id in the search box opens that call (its page says so if there is none)."""
+    url = reverse("calls:call_detail", args=[call_id])
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
 def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     page = found.page
     num_pages = max(1, -(-page.total // form.per_page))
-    return {
+    return _review_work(page.calls) | {
         "from_archive": found.from_archive,
-        "searched": bool(form.search),
+        "search": form.search,
+        "reach": found.reach,
+        "archive_covers_view": found.covered,
+        "review_filters_text": _review_filters_text(form),
+        "find": form.search.text if form.search else "",
         "call_rows": [(call, found.matches.get(call.id)) for call in page.calls],
         "totals_query": form.query(page=None, per_page=None),
         "calls": page.calls,
@@ -80,13 +121,33 @@ def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     }
 
 
+def _review_filters_text(form: CallFilterForm) -> str:
+    """The review filters in words: "unreviewed and with open notes"."""
+    data = form.cleaned_data
+    parts = []
+    if data.get("review") == UNREVIEWED:
+        parts.append("nobody has reviewed")
+    elif data.get("review"):
+        parts.append(f"reviewed as {Verdict(data['review']).label}")
+    if data.get("suspicious"):
+        parts.append("whose AI outcome the call cannot support (suspicious labels)")
+    if data.get("notes"):
+        parts.append("with open notes")
+    return " and ".join(parts)
+
+
+def _review_work(calls: Sequence[Call]) -> dict[str, Any]:
+    """The page's rows' verdicts and outcomes after corrections (two queries)."""
+    return {
+        "verdicts": reviews.review_facts(call.id for call in calls),
+        "outcomes": corrections.effective_outcomes({call.id: call.outcome for call in calls}),
+    }
+
+
 def _list_context(
     request: DashboardRequest, form: CallFilterForm, names: dict[str, str]
 ) -> dict[str, Any]:
     zone = form.zone
-    today = gateway.now().astimezone(zone).date()
-    yesterday = today - timedelta(days=1)
-    week_start = today - timedelta(days=6)
     agent_choices = sorted(names.items(), key=lambda item: item[1].casefold())
     chosen_agent = form.data.get("agent_id", "") if form.is_bound else ""
     if chosen_agent and chosen_agent not in names:
@@ -99,8 +160,9 @@ def _list_context(
         "zone_name": zone.key,
         "per_page_choices": PER_PAGE_CHOICES,
         "search_max_length": MAX_SEARCH_LENGTH,
-        # The menu sits outside the results: a swap of them does not show it.
-        "saved_views": [] if fragment else saved_views.views_of(request.user),
+        # Also in a swap of the results (out of band): the view they now show is marked.
+        "saved_views": saved_views.views_of(request.user),
+        "view_query": form.query(page=None) if form.is_valid() else None,
         # An invalid query is kept as typed: saving it is refused with the reasons.
         "save_query": form.query(page=None) if form.is_valid() else request.GET.urlencode(),
         # An htmx swap of the results also updates what "Save view" saves (out of band).
@@ -108,14 +170,50 @@ def _list_context(
         "per_page": form.per_page,  # (in templates `form.per_page` is the bound field)
         "page_number": form.page,
         "row_query": form.query() if form.is_valid() else "",
-        "presets": [
-            ("Today", form.query(created_after=today, created_before=today, page=None)),
-            ("Yesterday", form.query(created_after=yesterday, created_before=yesterday, page=None)),
-            ("Last 7 days", form.query(created_after=week_start, created_before=today, page=None)),
-        ]
-        if form.is_valid()
-        else [],
+        # (id, name, label, value as typed) of the range control's two dates
+        "range_fields": [
+            ("f-after", "created_after", "From", form.data.get("created_after", "")),
+            ("f-before", "created_before", "To", form.data.get("created_before", "")),
+        ],
+        "presets": _presets(form),
+        "min_year": MIN_YEAR,
+        "max_year": MAX_YEAR,
+        "zone_names_url": reverse("calls:time_zone_names", args=[zone_names_version()]),
     }
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A date range the range control offers in one click: whole days up to today."""
+
+    label: str
+    first: date
+    last: date
+    query: str  # the list's query with these dates (the link without JavaScript)
+    active: bool  # the list shows exactly this range
+
+
+def _presets(form: CallFilterForm) -> list[Preset]:
+    """Today, Yesterday, Last 7 and Last 30 days, as days in the viewer's zone."""
+    today = gateway.now().astimezone(form.zone).date()
+    yesterday = today - timedelta(days=1)
+    ranges = [
+        ("Today", today, today),
+        ("Yesterday", yesterday, yesterday),
+        ("Last 7 days", today - timedelta(days=6), today),
+        ("Last 30 days", today - timedelta(days=29), today),
+    ]
+    shown = (form.data.get("created_after", ""), form.data.get("created_before", ""))
+    return [
+        Preset(
+            label,
+            first,
+            last,
+            form.query(created_after=first, created_before=last, page=None),
+            form.is_valid() and shown == (first.isoformat(), last.isoformat()),
+        )
+        for label, first, last in ranges
+    ]
 
 
 def _page_links(form: CallFilterForm, num_pages: int) -> dict[str, str | None]:

@@ -187,6 +187,7 @@ def calls_export_csv(request: DashboardRequest) -> HttpResponse | StreamingHttpR
         zone=form.zone,
         agent_names=names,
         link=export.call_link(base_url),
+        review_work=export.review_columns,
     )
     response = StreamingHttpResponse(export.chunked(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_csv_filename(form)}"'

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
@@ -71,3 +71,10 @@ def requested_partial(request: DashboardRequest, available: frozenset[str]) -> s
 
 def plain_text(status: int, message: str) -> HttpResponse:
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def see_other(url: str) -> HttpResponseRedirect:
+    """Where a plain form goes after its POST: 303, so the browser fetches ``url`` with GET."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response

@@ -1,4 +1,4 @@
-"""Saved views: a user names the list's current filters and finds them again in a menu.
+"""Saved views: a user names the list's current filters and finds them again beside the filters.
 
 A saved view is the list's canonical query (``CallFilterForm.query`` without a page number),
 re-validated and rebuilt by the form before it is stored, so only a query the list accepts is
@@ -8,6 +8,7 @@ ever kept or linked to. Each user sees and deletes only their own.
 from typing import cast
 from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
@@ -59,6 +60,7 @@ def saved_view_create(request: DashboardRequest) -> HttpResponse:
             )
     except IntegrityError:  # the same name saved twice at once: the other request won
         return _refused(request, name, query, exists=True)
+    messages.success(request, f"{'Replaced' if exists else 'Saved'} view “{name}”.")
     return _to_list(query)
 
 
@@ -68,6 +70,7 @@ def saved_view_delete(request: DashboardRequest, view_id: int) -> HttpResponse:
     user was looking at: the filters of the page they came from, re-validated like any query."""
     saved = get_object_or_404(SavedView, pk=view_id, user=request.user)
     saved.delete()
+    messages.success(request, f"Deleted view “{saved.name}”.")
     came_from = urlsplit(request.headers.get("Referer", ""))
     back = (
         canonical_query(came_from.query, request)

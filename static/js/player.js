@@ -1,7 +1,10 @@
 // The call page's player and transcript, kept in step: select a turn to play from it, the turn
 // being spoken is highlighted (aria-current), announced politely and kept in view; speed, ±10 s,
-// a link to the current moment, and recovery when the recording's link dies mid-listen.
-// Without JavaScript the player is a plain <audio> and each timestamp a ?t= link.
+// a link to the current moment, "jump to time", the find's matches on a strip under the player,
+// a docked mini-player on phones, and recovery when the recording's link dies mid-listen; and a
+// live call's elapsed time, counted on from the server's figure.
+// Without JavaScript the player is a plain <audio>, each timestamp a ?t= link and "jump to time"
+// a form that loads ?t=.
 (function () {
   "use strict";
   var SPEED_KEY = "truedy:playback-rate";
@@ -10,7 +13,9 @@
   var RETRY_WINDOW_MS = 30000; // at most one automatic reload of the audio per window
   var RECONNECT_DELAY_MS = 1000; // a storage blip gets a moment to pass before we ask again
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  var phone = window.matchMedia("(max-width: 720px)"); // as the stylesheet's narrow layout
   var handScrolledAt = 0;
+  var matchStarts = { starts: [], current: null }; // the find's matches, for the strip
 
   function stored(key, fallback) {
     try {
@@ -38,6 +43,31 @@
     return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
   }
 
+  // A moment as people type it, by the rules of the server's ?t= (calls/services/transcripts.py
+  // parse_offset): 83, 83.5, 1:23, 1:23:00, 83:00, 1h23m, 1m23s. Seconds, or null.
+  var LONGEST = 24 * 3600;
+  function parseOffset(text) {
+    var value = String(text).trim().toLowerCase();
+    var seconds = null;
+    var match;
+    if (/^\d{1,5}(\.\d{1,3})?$/.test(value)) {
+      seconds = parseFloat(value);
+    } else if ((match = /^(?:(\d{1,2}):)?(\d{1,3}):(\d{2}(?:\.\d{1,3})?)$/.exec(value))) {
+      var secs = parseFloat(match[3]);
+      if (secs >= 60 || (match[1] && parseInt(match[2], 10) >= 60)) return null;
+      seconds = parseInt(match[1] || "0", 10) * 3600 + parseInt(match[2], 10) * 60 + secs;
+    } else if (
+      (match = /^(?:(\d{1,2})h)?(?:(\d{1,3})m)?(?:(\d{1,5}(?:\.\d{1,3})?)s)?$/.exec(value)) &&
+      (match[1] || match[2] || match[3])
+    ) {
+      seconds =
+        parseInt(match[1] || "0", 10) * 3600 +
+        parseInt(match[2] || "0", 10) * 60 +
+        parseFloat(match[3] || "0");
+    }
+    return seconds !== null && isFinite(seconds) && seconds <= LONGEST ? seconds : null;
+  }
+
   function audioElement() {
     return document.querySelector("[data-player] audio");
   }
@@ -62,14 +92,21 @@
     return !box || box.checked;
   }
 
+  function scrollToTurn(turn) {
+    turn.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "auto" : "smooth" });
+  }
+
   function keepInView(turn) {
     if (!autoScrollOn() || Date.now() - handScrolledAt < HAND_SCROLL_PAUSE_MS) return;
     var box = turn.getBoundingClientRect();
-    var player = document.querySelector("[data-player]");
-    // Below the sticky player, when it sticks; the top of the window otherwise.
-    var top = player ? Math.max(0, player.getBoundingClientRect().bottom) : 0;
+    var bar = document.querySelector("[data-review-bar]");
+    var barBox = bar ? bar.getBoundingClientRect() : null;
+    // Below the player bar where it is above the transcript (it sticks there); beside the
+    // transcript, on wide screens, it hides nothing.
+    var top =
+      barBox && barBox.left < box.right && barBox.right > box.left ? Math.max(0, barBox.bottom) : 0;
     if (box.top >= top && box.bottom <= window.innerHeight) return;
-    turn.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "auto" : "smooth" });
+    scrollToTurn(turn);
   }
 
   function markCurrent(turn, announce) {
@@ -96,6 +133,66 @@
     audio.currentTime = Math.min(Math.max(0, seconds), end);
     markCurrent(turnAt(audio.currentTime), false);
     if (play) audio.play().catch(function () {});
+  }
+
+  function callDuration(audio) {
+    if (audio && isFinite(audio.duration) && audio.duration > 0) return audio.duration;
+    var strip = document.querySelector("[data-hit-marks]");
+    return strip ? parseFloat(strip.dataset.duration) || 0 : 0;
+  }
+
+  // The find's matches on the strip under the player, one mark per matching turn, placed by
+  // the turn's start; a click plays from there (the [data-seek] handler below).
+  function drawMatches() {
+    var strip = document.querySelector("[data-hit-marks]");
+    if (!strip) return;
+    strip.querySelectorAll(".hit").forEach(function (mark) {
+      mark.remove();
+    });
+    var duration = callDuration(audioElement());
+    if (!duration) return;
+    matchStarts.starts.forEach(function (start) {
+      var mark = document.createElement("span");
+      mark.className = "hit" + (start === matchStarts.current ? " current" : "");
+      mark.dataset.seek = start.toFixed(2);
+      mark.title = "Match at " + clock(start);
+      mark.style.left = Math.min(100, (100 * start) / duration) + "%";
+      strip.appendChild(mark);
+    });
+  }
+
+  function drawPlayed(audio) {
+    var played = document.querySelector("[data-played]");
+    var duration = callDuration(audio);
+    if (played && duration) {
+      played.style.transform = "scaleX(" + Math.min(1, audio.currentTime / duration) + ")";
+    }
+  }
+
+  // Phones: once the player has scrolled away, its main controls dock at the bottom.
+  function setUpMiniPlayer(audio) {
+    var mini = document.querySelector("[data-mini-player]");
+    var player = audio.closest("[data-player]");
+    if (!mini || !player || !("IntersectionObserver" in window)) return;
+    var playerInView = true;
+    var update = function () {
+      mini.hidden = !(phone.matches && !playerInView);
+    };
+    new IntersectionObserver(function (entries) {
+      playerInView = entries[entries.length - 1].isIntersecting;
+      update();
+    }).observe(player);
+    phone.addEventListener("change", update);
+  }
+
+  function showMiniState(audio) {
+    var toggle = document.querySelector("[data-mini-toggle]");
+    if (toggle) toggle.textContent = audio.paused ? "Play" : "Pause";
+    var time = document.querySelector("[data-mini-time]");
+    if (time) {
+      var duration = callDuration(audio);
+      time.textContent = clock(audio.currentTime) + (duration ? " / " + clock(duration) : "");
+    }
   }
 
   function momentLink(audio) {
@@ -172,8 +269,9 @@
     if (audio.dataset.ready) return;
     audio.dataset.ready = "1";
     var state = { position: 0, playing: false, lastRetry: 0, playReported: false };
-    var tools = document.querySelector("[data-player-tools]");
-    if (tools) tools.hidden = false;
+    document.querySelectorAll("[data-player-tools], [data-hit-marks]").forEach(function (part) {
+      part.hidden = false;
+    });
 
     var speed = document.querySelector("[data-speed]");
     var rate = stored(SPEED_KEY, "1");
@@ -213,9 +311,23 @@
       else audio.addEventListener("loadedmetadata", cue, { once: true });
     }
 
+    setUpMiniPlayer(audio);
+    var showPosition = function () {
+      drawPlayed(audio);
+      showMiniState(audio);
+    };
+    audio.addEventListener("loadedmetadata", function () {
+      drawMatches(); // placed by the call's duration until the recording's own is known
+      showPosition();
+    });
+    audio.addEventListener("pause", showPosition);
+    if (audio.readyState >= 1) drawMatches();
+    showPosition();
+
     audio.addEventListener("timeupdate", function () {
       state.position = audio.currentTime;
       if (!audio.paused) markCurrent(turnAt(audio.currentTime), true);
+      showPosition();
     });
     audio.addEventListener("seeking", function () {
       state.position = audio.currentTime;
@@ -223,8 +335,10 @@
     audio.addEventListener("seeked", function () {
       state.position = audio.currentTime;
       markCurrent(turnAt(audio.currentTime), false);
+      showPosition();
     });
     audio.addEventListener("play", function () {
+      showPosition();
       state.playing = true;
       if (!state.playReported) {
         // One listen per page load: seeks, pause/resume and recover()'s reload play it on.
@@ -257,6 +371,10 @@
       seek(audio, audio.currentTime + parseFloat(skip.dataset.skip), false);
       return;
     }
+    if (target.closest("[data-mini-toggle]")) {
+      window.truedyPlayer.toggle();
+      return;
+    }
     if (target.closest("[data-copy-moment]")) {
       var link = momentLink(audio);
       var done = function () {
@@ -277,6 +395,91 @@
       seek(audio, parseFloat(turn.dataset.start), true);
     }
   });
+
+  // "Jump to time": seek there and bring its turn into view, or only the turn without a
+  // recording. Unreadable input is explained beside the field and nothing is requested; a time
+  // on another page of a very long transcript is left to the form, which loads that page.
+  function jumpMessage(form, text, invalid) {
+    var message = form.querySelector("[data-jump-message]");
+    var input = form.querySelector("input[name=t]");
+    if (!message.dataset.hint) message.dataset.hint = message.textContent;
+    message.textContent = text || message.dataset.hint;
+    message.classList.toggle("is-invalid", invalid);
+    if (invalid) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  function onThisPage(seconds) {
+    var list = document.getElementById("transcript-turns");
+    if (!list) return true;
+    var from = parseFloat(list.dataset.startsAt);
+    var until = parseFloat(list.dataset.nextStartsAt);
+    return !(seconds < from) && !(seconds >= until);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("[data-jump]");
+    if (!form) return;
+    var input = form.querySelector("input[name=t]");
+    var seconds = parseOffset(input.value);
+    if (seconds === null) {
+      event.preventDefault();
+      var typed = input.value.trim();
+      jumpMessage(
+        form,
+        (typed ? "“" + typed.slice(0, 20) + "” is not a time: " : "Type a time: ") +
+          "like 1:23:00, 83:00, 4980 or 1h23m.",
+        true
+      );
+      input.focus();
+      return;
+    }
+    if (!onThisPage(seconds)) return;
+    event.preventDefault();
+    jumpMessage(form, "", false);
+    var audio = audioElement();
+    if (audio) seek(audio, seconds, false);
+    var turn = turnAt(audio ? Math.min(seconds, callDuration(audio) || seconds) : seconds);
+    if (turn) {
+      if (!audio) markCurrent(turn, false);
+      scrollToTurn(turn);
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("[data-jump]");
+    if (form && event.target.getAttribute("aria-invalid")) jumpMessage(form, "", false);
+  });
+
+  // The find's matches (transcript-search.js): where they are, and which one is current.
+  document.addEventListener("truedy:matches", function (event) {
+    matchStarts = event.detail;
+    drawMatches();
+  });
+
+  // A live call's elapsed time, counted on each second from the figure the server rendered:
+  // no request, and no trust in the browser's clock agreeing with Truedy's.
+  var ticking = null;
+  function tickElapsed() {
+    var counters = document.querySelectorAll("[data-elapsed]");
+    if (!counters.length) {
+      clearInterval(ticking);
+      ticking = null;
+      return;
+    }
+    var now = Date.now();
+    counters.forEach(function (counter) {
+      if (!counter.dataset.since) counter.dataset.since = String(now);
+      var seconds = parseInt(counter.dataset.elapsed, 10) + (now - Number(counter.dataset.since)) / 1000;
+      counter.textContent = clock(seconds);
+    });
+  }
+  function startTicking() {
+    if (ticking === null && document.querySelector("[data-elapsed]")) {
+      tickElapsed();
+      ticking = setInterval(tickElapsed, 1000);
+    }
+  }
 
   ["wheel", "touchmove"].forEach(function (name) {
     window.addEventListener(
@@ -301,9 +504,14 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpAll(document);
+    startTicking();
+    // Opened at a moment without a recording: the server marked its turn; bring it into view.
+    var cued = document.querySelector(".turns .turn[aria-current]");
+    if (cued && !audioElement()) cued.scrollIntoView({ block: "center" });
   });
   document.addEventListener("htmx:load", function (event) {
     setUpAll(event.target);
+    startTicking();
   });
 
   // For the keyboard shortcuts (shortcuts.js).
@@ -321,5 +529,6 @@
       seek(audio, audio.currentTime + seconds, false);
       return true;
     },
+    parseOffset: parseOffset,
   };
 })();

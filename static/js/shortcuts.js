@@ -3,7 +3,6 @@
 // modifier, and keys a focused control handles itself are left to it.
 (function () {
   "use strict";
-  var SELECTED = "selected";
 
   function typing(target) {
     if (!target || !target.closest) return false;
@@ -12,31 +11,9 @@
     );
   }
 
-  // On a list page: move the row selection; past either end, turn the page.
+  // On a list page: move the row selection; past either end, turn the page (list-rows.js).
   function moveRowSelection(step) {
-    var links = Array.prototype.slice.call(document.querySelectorAll("#results .row-link"));
-    if (!links.length) return false;
-    var index = links.indexOf(document.activeElement);
-    if (index < 0) {
-      var marked = document.querySelector("#results tr." + SELECTED + " .row-link");
-      index = marked ? links.indexOf(marked) : step > 0 ? -1 : links.length;
-    }
-    var next = index + step;
-    if (next < 0 || next >= links.length) {
-      var pager = document.querySelector(step > 0 ? ".pager a[rel=next]" : ".pager a[rel=prev]");
-      if (pager) {
-        pager.click();
-        return true;
-      }
-      next = Math.min(Math.max(next, 0), links.length - 1);
-    }
-    document.querySelectorAll("#results tr." + SELECTED).forEach(function (row) {
-      row.classList.remove(SELECTED);
-    });
-    var link = links[next];
-    link.closest("tr").classList.add(SELECTED);
-    link.focus();
-    return true;
+    return window.truedyList ? window.truedyList.move(step) : false;
   }
 
   // On a call page: follow its Previous/Next call links (the list it was opened from).
@@ -52,6 +29,7 @@
   function focusSearch() {
     var field =
       document.querySelector("[data-search-box]:not([hidden]) [data-search]") ||
+      document.getElementById("f-q") ||
       document.querySelector(".filters select, .filters input");
     if (!field) return false;
     field.focus();

@@ -1,5 +1,6 @@
 // Tell the server the browser's time zone (the `tz` cookie), once: dates and filters are then
-// shown in it. A `tz` in the URL (a shared link) still wins. Reloads at most once.
+// shown in it. A `tz` in the URL (a shared link) still wins, and so does a zone picked on the
+// list (the `tz_choice` cookie, zone-picker.js). Reloads at most once.
 (function () {
   "use strict";
   var zone;
@@ -16,5 +17,6 @@
     "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
     (location.protocol === "https:" ? "; Secure" : "");
   var linked = new URLSearchParams(location.search).has("tz");
-  if (!linked && document.body.dataset.zone !== zone) location.reload();
+  var chosen = /(?:^|;\s*)tz_choice=[^;]/.test(document.cookie);
+  if (!linked && !chosen && document.body.dataset.zone !== zone) location.reload();
 })();

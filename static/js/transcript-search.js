@@ -1,9 +1,13 @@
-// Find in the transcript: every match marked, "3 of 7", Enter / the arrows step through them.
+// Find in the transcript: every match marked, "3 of 1,712", Enter / the arrows step through them.
+// The whole phrase is looked for first; when it is nowhere, each of its words is (as the list's
+// search finds a call by its words, in any order). Opened from a search hit (?find=…&t=…), the
+// box starts filled and the current match is the first one in or after the hit's turn.
 // Matches are wrapped in <mark> by splitting text nodes, so transcript text is never parsed
-// as HTML.
+// as HTML. Where they are goes to the player's strip (player.js) as a "truedy:matches" event.
 (function () {
   "use strict";
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  var numbers = new Intl.NumberFormat("en-US"); // "1,712", as the page's "2,000 turns"
 
   function clear(list) {
     list.querySelectorAll("mark[data-match]").forEach(function (mark) {
@@ -13,8 +17,17 @@
     });
   }
 
-  function markAll(list, query) {
-    var needle = query.toLocaleLowerCase();
+  // The first place at or after `from` where one of `needles` (longest first) occurs.
+  function nextHit(haystack, needles, from) {
+    var best = null;
+    needles.forEach(function (needle) {
+      var at = haystack.indexOf(needle, from);
+      if (at >= 0 && (best === null || at < best.at)) best = { at: at, length: needle.length };
+    });
+    return best;
+  }
+
+  function markAll(list, needles) {
     var marks = [];
     list.querySelectorAll(".turn > p").forEach(function (paragraph) {
       var walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
@@ -23,19 +36,19 @@
       nodes.forEach(function (node) {
         var text = node.nodeValue;
         var haystack = text.toLocaleLowerCase();
-        var at = haystack.indexOf(needle);
-        if (at < 0 || haystack.length !== text.length) return;
+        var hit = nextHit(haystack, needles, 0);
+        if (!hit || haystack.length !== text.length) return;
         var fragment = document.createDocumentFragment();
         var from = 0;
-        while (at >= 0) {
-          fragment.appendChild(document.createTextNode(text.slice(from, at)));
+        while (hit) {
+          fragment.appendChild(document.createTextNode(text.slice(from, hit.at)));
           var mark = document.createElement("mark");
           mark.dataset.match = "";
-          mark.textContent = text.slice(at, at + needle.length);
+          mark.textContent = text.slice(hit.at, hit.at + hit.length);
           fragment.appendChild(mark);
           marks.push(mark);
-          from = at + needle.length;
-          at = haystack.indexOf(needle, from);
+          from = hit.at + hit.length;
+          hit = nextHit(haystack, needles, from);
         }
         fragment.appendChild(document.createTextNode(text.slice(from)));
         node.parentNode.replaceChild(fragment, node);
@@ -44,17 +57,63 @@
     return marks;
   }
 
+  function words(query) {
+    var seen = {};
+    return query
+      .toLocaleLowerCase()
+      .split(/\s+/)
+      .filter(function (word) {
+        if (!word || seen[word]) return false;
+        seen[word] = true;
+        return true;
+      })
+      .sort(function (a, b) {
+        return b.length - a.length; // so "call" does not cut "callback" short
+      });
+  }
+
+  function turnOf(mark) {
+    return mark.closest(".turn");
+  }
+
+  function turnNumber(turn) {
+    return turn ? parseInt(turn.id.replace("turn-", ""), 10) : NaN;
+  }
+
   function setUp(box) {
     if (box.dataset.ready) return;
     box.dataset.ready = "1";
     box.hidden = false;
     var input = box.querySelector("[data-search]");
     var count = box.querySelector("[data-search-count]");
-    var list = document.getElementById("transcript-turns");
-    if (!input || !list) return;
+    if (!input) return;
     var marks = [];
     var current = -1;
+    var byWord = false;
     var lastQuery = "";
+
+    // The transcript this box searches: looked up each time, as htmx may swap it in after the box.
+    function transcript() {
+      return document.getElementById("transcript-turns");
+    }
+
+    function announce() {
+      var starts = [];
+      var seen = {};
+      marks.forEach(function (mark) {
+        var turn = turnOf(mark);
+        if (turn && !seen[turn.id]) {
+          seen[turn.id] = true;
+          starts.push(parseFloat(turn.dataset.start));
+        }
+      });
+      var now = current >= 0 && marks[current] ? turnOf(marks[current]) : null;
+      document.dispatchEvent(
+        new CustomEvent("truedy:matches", {
+          detail: { starts: starts, current: now ? parseFloat(now.dataset.start) : null },
+        })
+      );
+    }
 
     function show(index) {
       if (!marks.length) return;
@@ -63,22 +122,45 @@
       var mark = marks[current];
       mark.classList.add("current");
       mark.scrollIntoView({ block: "center", behavior: reducedMotion.matches ? "auto" : "smooth" });
-      count.textContent = current + 1 + " of " + marks.length;
+      count.textContent =
+        numbers.format(current + 1) +
+        " of " +
+        numbers.format(marks.length) +
+        (byWord ? " (words)" : "");
+      announce();
     }
 
-    function search() {
+    // `near`: a turn number; the current match becomes the first one in or after that turn.
+    function search(near) {
+      var list = transcript();
+      if (!list) return;
       clear(list);
       marks = [];
       current = -1;
+      byWord = false;
       var query = input.value.trim();
       lastQuery = query;
-      if (!query) {
-        count.textContent = "";
+      if (query) {
+        marks = markAll(list, [query.toLocaleLowerCase()]);
+        var each = words(query);
+        if (!marks.length && each.length > 1) {
+          marks = markAll(list, each);
+          byWord = marks.length > 0;
+        }
+      }
+      if (!marks.length) {
+        count.textContent = query ? "No matches" : "";
+        announce();
         return;
       }
-      marks = markAll(list, query);
-      if (marks.length) show(0);
-      else count.textContent = "No matches";
+      var first = 0;
+      if (near) {
+        first = marks.findIndex(function (mark) {
+          return turnNumber(turnOf(mark)) >= near;
+        });
+        if (first < 0) first = 0;
+      }
+      show(first);
     }
 
     var timer = null;
@@ -106,6 +188,8 @@
         if (marks.length) show(current + parseInt(button.dataset.searchStep, 10));
       });
     });
+    // Filled by the page (a search hit's words): find them straight away.
+    if (input.value.trim()) search(parseInt(input.dataset.findNear, 10) || 0);
   }
 
   function setUpAll(root) {

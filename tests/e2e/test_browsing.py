@@ -121,18 +121,18 @@ def test_keyboard_review_of_a_list(signed_in):
     for _ in range(9):
         page.keyboard.press("j")
     expect(page).to_have_url(re.compile(r"page=2"))
-    expect(page.locator(".pager .where")).to_have_text(re.compile(r"Page 2 of"))
+    expect(page.locator(".pager-top .where")).to_have_text(re.compile(r"Page 2 of"))
 
     # Typing in a field never triggers a shortcut.
-    page.get_by_label("From").focus()
+    page.get_by_label("From", exact=True).focus()
     page.keyboard.press("j")
-    expect(page.get_by_label("From")).to_be_focused()
+    expect(page.get_by_label("From", exact=True)).to_be_focused()
     expect(page).to_have_url(re.compile(r"page=2"))
 
-    # "/" goes to the filters, "?" shows the shortcuts, Escape closes them.
+    # "/" goes to the search box, "?" shows the shortcuts, Escape closes them.
     page.locator("h1").click()
     page.keyboard.press("/")
-    expect(page.get_by_label("Agent")).to_be_focused()
+    expect(page.locator("#f-q")).to_be_focused()
     page.locator("h1").click()
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
@@ -144,7 +144,7 @@ def test_keyboard_review_of_a_list(signed_in):
     # Enter opens the selected call, j/k then walk the list from the call page.
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"page=2"))
-    expect(page.locator(".pager .where")).to_have_text(re.compile(r"Page 1 of"))
+    expect(page.locator(".pager-top .where")).to_have_text(re.compile(r"Page 1 of"))
     press_once_loaded(page, "j")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(re.escape(hrefs[0].split("?")[0])))
@@ -220,8 +220,8 @@ def test_a_turn_can_be_played_with_the_keyboard_alone(signed_in, frozen_simulato
     call = recorded_call(frozen_simulator, "sales_interested")
     page.goto(f"/calls/{call.id}/")
     page.wait_for_function(f"() => {AUDIO}.readyState >= 1")
-    page.get_by_role("searchbox", name="Find in transcript").focus()
-    for _ in range(4):  # ‹, ›, then the first two turns' timestamps
+    page.get_by_role("link", name=".json").focus()  # the transcript's tools, above its turns
+    for _ in range(3):  # Copy as text, then the first two turns' timestamps
         page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == "Contact at 0:04: play from here"

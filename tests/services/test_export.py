@@ -629,6 +629,7 @@ def test_transcript_json(staff_client, frozen_simulator, staff_user):
     assert (event.call_id, event.detail, event.user) == (call_id, "json", staff_user)
 
 
+@pytest.mark.django_db  # the document carries the call's notes too
 def test_transcript_document_keeps_hostile_text_as_data():
     call = make_call(0, transcript=(Turn("contact", '<script>alert("x")</script> 🙂 مرحبا', 1.5),))
     document = transcript_document(call, {})
@@ -698,3 +699,103 @@ def test_a_range_the_archive_covers_is_exported_from_it(staff_client, frozen_sim
     _, *rows = _download(staff_client.get(f"/calls/export.csv?{query}"))
     assert [row[0] for row in rows] == ["call_old2", "call_old1", "call_old0"]
     assert not any(path.startswith("/calls") for path in upstream_paths(frozen_simulator))
+
+
+# --- review columns --------------------------------------------------------------------------
+
+
+def test_the_review_columns_follow_the_outcome():
+    header = export.header(BERLIN)
+    at = header.index("Cost (cents)")
+    assert header[at + 1 : at + 7] == [
+        "AI outcome",
+        "Outcome",
+        "Outcome corrected by",
+        "Verdict",
+        "Reviewer",
+        "Reviewed (Europe/Berlin)",
+    ]
+
+
+def test_review_columns_show_the_effective_outcome_and_the_verdict():
+    from calls.services.corrections import EffectiveOutcome
+    from calls.services.reviews import ReviewFacts
+
+    call = make_call(0, outcome="interested")
+    review = export.ReviewColumns(
+        EffectiveOutcome("interested", "=not-interested", "rita", T0),
+        ReviewFacts("fail", "@tom", datetime(2026, 7, 1, 10, 0, tzinfo=UTC), None),
+    )
+    row = dict(
+        zip(
+            export.header(BERLIN),
+            export.call_row(call, zone=BERLIN, agent_names={}, link="x", review=review),
+            strict=True,
+        )
+    )
+    assert row["AI outcome"] == "interested"
+    assert row["Outcome"] == "'=not-interested"  # a formula-like label stays text
+    assert row["Outcome corrected by"] == "rita"
+    assert (row["Verdict"], row["Reviewer"]) == ("fail", "'@tom")
+    assert row["Reviewed (Europe/Berlin)"] == "2026-07-01 12:00:00"
+
+
+def test_without_review_work_the_outcome_is_the_ais():
+    row = dict(
+        zip(
+            export.header(BERLIN),
+            export.call_row(make_call(0), zone=BERLIN, agent_names={}, link="x"),
+            strict=True,
+        )
+    )
+    assert row["AI outcome"] == row["Outcome"] == "interested"
+    assert row["Verdict"] == row["Reviewer"] == row["Outcome corrected by"] == ""
+
+
+def test_review_work_is_looked_up_a_batch_at_a_time_and_kept_on_a_failure():
+    asked: list[int] = []
+
+    def lookup(batch):
+        asked.append(len(batch))
+        return {call.id: export.ReviewColumns() for call in batch}
+
+    def calls() -> Iterator[Call]:
+        yield from calls_(250)
+        raise UpstreamUnavailable("Truedy answered 503", request_id="req_x")
+
+    rows = _parse(
+        "".join(
+            export.csv_lines(
+                calls(), zone=BERLIN, agent_names={}, link=lambda c: "", review_work=lookup
+            )
+        )
+    )
+    assert asked == [100, 100, 50]
+    assert len(rows) == 1 + 250 + 1
+    assert rows[-1][0].startswith("EXPORT INCOMPLETE: Truedy failed after 250 rows")
+
+
+@pytest.mark.django_db
+def test_the_export_has_each_calls_review_and_corrected_outcome(staff_client, frozen_simulator):
+    from calls.models import OutcomeCorrection, Review
+
+    calls = reads.list_calls(status="ended", direction="inbound", limit=3).calls
+    person = staff_client.get("/calls/").wsgi_request.user
+    OutcomeCorrection.objects.create(
+        call_id=calls[0].id,
+        ai_outcome=calls[0].outcome or "",
+        outcome="demo-booked",
+        reason="r",
+        corrected_by=person,
+    )
+    Review.objects.create(call_id=calls[1].id, verdict="follow-up", reviewer=person)
+    header, *rows = _download(
+        staff_client.get("/calls/export.csv?status=ended&direction=inbound&tz=UTC")
+    )
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    first, second, third = (by_id[call.id] for call in calls)
+    assert (first["AI outcome"], first["Outcome"]) == (calls[0].outcome, "demo-booked")
+    assert first["Outcome corrected by"] == "ops" and first["Verdict"] == ""
+    assert (second["Verdict"], second["Reviewer"]) == ("follow-up", "ops")
+    assert second["Reviewed (UTC)"].startswith("20")
+    assert third["Outcome"] == third["AI outcome"] == (calls[2].outcome or "")

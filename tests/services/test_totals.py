@@ -1,4 +1,4 @@
-"""Totals above the list (calls/services/totals.py, the call_totals view, the SVG charts).
+"""Totals below the list (calls/services/totals.py, the call_totals view, the SVG charts).
 
 Expectations are computed here, independently: from Truedy's own JSON read page by page through
 a plain httpx client on the simulator, or from archive rows the test writes itself.
@@ -14,13 +14,13 @@ import pytest
 from django.core.cache import cache
 
 from calls.archive import coverage
-from calls.models import ArchivedCall, SyncCursor
+from calls.models import ArchivedCall, OutcomeCorrection, Review, SyncCursor
 from calls.services import totals
 from calls.simulator import DEFAULT_API_KEY
 from calls.templatetags.charts import calls_per_day, outcome_bars
 from calls.truedy.filters import CallFilters
 from calls.upstream import cache as upstream_cache
-from calls.upstream import gateway
+from calls.upstream import gateway, reads
 from tests.conftest import FROZEN_NOW, upstream_paths
 
 pytestmark = pytest.mark.django_db
@@ -358,3 +358,83 @@ def test_charts_are_accessible_svg_and_escape_what_truedy_sends():
     assert 'role="img"' in line and "<polyline" in line and "style=" not in line
     assert "Calls per day, 2026-11-23 to 2026-11-24: 7 in all, busiest 2026-11-24 with 5" in line
     assert str(calls_per_day(())) == "" and str(outcome_bars((), 0)) == ""
+
+
+# --- review work: effective outcomes, coverage and verdicts (never cached) ------------------------
+
+
+def _reviewer():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("rita", password="x" * 20, is_staff=True)
+
+
+def test_truedy_totals_count_corrected_outcomes_and_review_coverage(frozen_simulator):
+    filters = CallFilters(status="ended", direction="inbound")
+    before = totals.for_filters(filters, zone=BERLIN)
+    assert before.ai_outcomes == before.outcomes
+    assert (before.reviewed, before.corrected, before.coverage_percent) == (0, 0, 0)
+    assert before.call_outcomes == (), "the per-call list stays in the cache"
+    calls = reads.list_calls(status="ended", direction="inbound", limit=4).calls
+    person = _reviewer()
+    for call in calls[:2]:
+        OutcomeCorrection.objects.create(
+            call_id=call.id, ai_outcome=call.outcome or "", outcome="demo-booked", reason="r",
+            corrected_by=person,
+        )  # fmt: skip
+    for call, verdict in zip(calls, ("pass", "fail", "fail", "follow-up"), strict=True):
+        Review.objects.create(call_id=call.id, verdict=verdict, reviewer=person)
+    Review.objects.create(call_id=calls[0].id, verdict="fail", reviewer=person)  # the latest
+    frozen_simulator.reset_requests()
+    after = totals.for_filters(filters, zone=BERLIN)
+    assert upstream_paths(frozen_simulator) == [], "Truedy's part came from the cache"
+    assert dict(after.outcomes)["demo-booked"] == 2
+    assert sum(n for _, n in after.outcomes) == after.counted
+    assert after.ai_outcomes == before.ai_outcomes
+    assert (after.reviewed, after.corrected) == (4, 2)
+    assert dict(after.verdicts) == {"pass": 0, "fail": 3, "follow-up": 1}
+    assert after.coverage_percent == 4 * 100 // after.counted
+
+
+@pytest.mark.shared_backends
+def test_archive_totals_count_corrected_outcomes_and_review_coverage(old_archive):
+    person = _reviewer()
+    OutcomeCorrection.objects.create(
+        call_id="call_a1", ai_outcome="interested", outcome="voicemail", reason="r",
+        corrected_by=person,
+    )  # fmt: skip
+    OutcomeCorrection.objects.create(
+        call_id="call_a1", ai_outcome="interested", outcome="no-answer", reason="later",
+        corrected_by=person,
+    )  # fmt: skip
+    OutcomeCorrection.objects.create(
+        call_id="call_out", ai_outcome="", outcome="booked", reason="outside the range",
+        corrected_by=person,
+    )  # fmt: skip
+    Review.objects.create(call_id="call_a2", verdict="pass", reviewer=person)
+    Review.objects.create(call_id="call_a3", verdict="pass", reviewer=person)
+    Review.objects.create(call_id="call_a3", verdict="follow-up", reviewer=person)
+    filters = CallFilters(
+        created_after=datetime(2026, 3, 1, tzinfo=UTC),
+        created_before=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    result = totals.for_filters(filters, zone=UTC_ZONE)
+    assert result.source == totals.ARCHIVE
+    assert dict(result.outcomes) == {
+        "no-answer": 2,
+        "interested": 1,
+        "": 1,
+        "<script>alert(1)</script>": 1,
+    }
+    assert dict(result.ai_outcomes)["interested"] == 2
+    assert (result.reviewed, result.corrected, result.coverage_percent) == (2, 1, 40)
+    assert dict(result.verdicts) == {"pass": 1, "fail": 0, "follow-up": 1}
+
+
+def test_totals_cached_before_review_work_still_read():
+    from calls.upstream.redis_cache import MovedClassesSerializer
+    from tests.upstream.test_redis_cache import OLD_TOTALS_ENTRY, old
+
+    old_totals = MovedClassesSerializer().loads(old(OLD_TOTALS_ENTRY)).data
+    assert (old_totals.reviewed, old_totals.verdicts, old_totals.call_outcomes) == (0, (), ())
+    assert totals.with_review_work(old_totals).outcomes == old_totals.outcomes

@@ -137,7 +137,7 @@ def test_a_live_call_polls_the_whole_call(staff_client, frozen_simulator):
     html = staff_client.get(f"/calls/{LIVE}/").content.decode()
     assert "The call is in progress" in html
     assert '<article id="call" class="call" hx-get="/calls/' in html
-    assert "still in progress; its recording appears when it ends" in html
+    assert "The call is in progress; its recording appears when it ends" in html
     poll = staff_client.get(f"/calls/{LIVE}/", HTTP_HX_TARGET="call", **PARTIAL)
     assert poll.content.decode().lstrip().startswith('<article id="call"')
 
@@ -313,8 +313,10 @@ def test_dead_air_and_talk_time_are_shown(staff_client, frozen_simulator):
     assert html.index("9 s silence") < html.index('id="turn-6"')
     assert f"9 s before 0:{int(gap.start):02d}</a>" in html
     agent, contact = timing.talk_share()
-    assert f"Agent {int(agent[1]) // 60}:{int(agent[1]) % 60:02d} ({agent[2]}%)" in html
-    assert f"Contact {int(contact[1]) // 60}:{int(contact[1]) % 60:02d} ({contact[2]}%)" in html
+    # An estimate, and shown as one.
+    assert f"Agent ≈ {int(agent[1]) // 60}:{int(agent[1]) % 60:02d} (≈{agent[2]}%)" in html
+    assert f"Contact ≈ {int(contact[1]) // 60}:{int(contact[1]) % 60:02d} (≈{contact[2]}%)" in html
+    assert "Estimated from the words, at 15 characters a second" in html
 
 
 def test_dead_air_threshold_is_a_setting(staff_client, frozen_simulator, settings):

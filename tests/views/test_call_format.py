@@ -69,45 +69,11 @@ def test_badge_kinds_are_safe_css_class_suffixes(value, expected):
     assert call_format.badge_kind(value) == expected
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("", "date"),
-        ("2026-11-23", "date"),
-        ("2026-11-23T08:00", "datetime-local"),
-        ("2026-11-23T08:00:30", "datetime-local"),
-        ("2026-11-23T08:00:00Z", "text"),
-        ("2026-11-23T08:00:00+02:00", "text"),
-        ("garbage", "text"),
-    ],
-)
-def test_a_date_filter_is_shown_in_an_input_that_can_hold_it(value, expected):
-    assert call_format.bound_input_type(value) == expected
-
-
 def test_speakers_are_labelled_and_unknown_ones_kept():
     assert call_format.speaker("agent") == "Agent"
     assert call_format.speaker("contact") == "Contact"
     assert call_format.speaker("supervisor") == "Supervisor"
     assert call_format.speaker_kind("supervisor") == "other"
-
-
-def test_zone_options_mark_the_chosen_zone_once():
-    html = str(call_format.zone_options("Europe/Berlin"))
-    assert html.count(" selected") == 1
-    assert "<option selected>Europe/Berlin</option>" in html
-    assert "<option>America/New_York</option>" in html
-
-
-def test_a_legacy_zone_not_in_the_list_is_still_shown_selected():
-    html = str(call_format.zone_options("US/Eastern"))
-    assert html.endswith("<option selected>US/Eastern</option>")
-
-
-def test_zone_options_escape_whatever_they_are_given():
-    html = str(call_format.zone_options("<script>"))
-    assert "<script>" not in html
-    assert "&lt;script&gt;" in html
 
 
 def test_transcript_turns_escape_everything_from_truedy():

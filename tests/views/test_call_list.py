@@ -297,7 +297,7 @@ def test_an_upstream_failure_in_an_htmx_request_is_a_fragment(staff_client, froz
 def test_date_presets_link_to_whole_days_in_the_viewers_zone(staff_client, frozen_simulator):
     # The frozen clock reads 2026-11-24 12:00 UTC: 21:00 in Tokyo, the same date.
     response = staff_client.get("/calls/?tz=Asia%2FTokyo&status=failed")
-    presets = dict(response.context["presets"])
+    presets = {preset.label: preset.query for preset in response.context["presets"]}
     query = parse_qs(presets["Yesterday"])
     assert query["created_after"] == ["2026-11-23"]
     assert query["created_before"] == ["2026-11-23"]
@@ -336,9 +336,12 @@ def test_the_root_url_redirects_to_the_list(staff_client):
 
 
 def test_date_presets_follow_filters_chosen_with_htmx(staff_client, frozen_simulator):
-    """The preset links live in the swapped fragment, so they carry the filters picked since."""
+    """A swap of the results updates the preset links out of band, so they carry the filters
+    picked since (their links serve without JavaScript and in a new tab)."""
     fragment = staff_client.get("/calls/?status=failed&direction=inbound&tz=UTC", **HTMX)
     html = fragment.content.decode()
+    oob = '<div id="range-presets" role="group" aria-label="Date presets" hx-swap-oob="true">'
+    assert oob in html
     assert 'class="presets"' in html
     assert (
         'href="?status=failed&amp;direction=inbound&amp;created_after=2026-11-23'

@@ -26,7 +26,7 @@ def test_save_then_find_it_in_the_menu_and_open_it(staff_client, staff_user, fro
     saved = SavedView.objects.get(user=staff_user)
     assert (saved.name, saved.query) == ("Dropped inbound", save_query)
     html = staff_client.get("/calls/").content.decode()
-    assert "Saved views (1)" in html
+    assert "Saved view “Dropped inbound”." in html, "the save is confirmed"
     link = f'href="/calls/?{save_query.replace("&", "&amp;")}">Dropped inbound</a>'
     assert link in html
     assert staff_client.get(f"/calls/?{save_query}").status_code == 200
@@ -125,16 +125,29 @@ def test_get_is_not_allowed(staff_client):
     assert staff_client.get(SAVE).status_code == 405
 
 
-def test_a_swap_of_the_results_does_not_load_the_menu(staff_client, staff_user, frozen_simulator):
-    """The menu sits outside the results: an htmx filter change has no use for the views."""
+def test_a_swap_of_the_results_marks_the_saved_view_it_shows(
+    staff_client, staff_user, frozen_simulator
+):
+    """The saved views stand beside the filters as links; the one whose filters the list shows
+    is marked, also after an htmx filter change (out of band, one query)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    SavedView.objects.create(user=staff_user, name="Mine", query="status=ended")
+    SavedView.objects.create(user=staff_user, name="Failed", query="status=failed&tz=UTC")
+    SavedView.objects.create(user=staff_user, name="Ended", query="status=ended&tz=UTC")
     with CaptureQueriesContext(connection) as swap:
-        staff_client.get("/calls/?status=failed", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
-    with CaptureQueriesContext(connection) as page:
-        staff_client.get("/calls/?status=failed")
+        response = staff_client.get(
+            "/calls/?status=failed&page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+        )
+    html = response.content.decode()
+    assert (
+        '<nav id="saved-view-chips" class="saved-view-chips" aria-label="Saved views"'
+        ' hx-swap-oob="true">' in html
+    )
+    assert 'href="/calls/?status=failed&amp;tz=UTC" aria-current="true">Failed</a>' in html
+    assert 'href="/calls/?status=ended&amp;tz=UTC">Ended</a>' in html
     savedview = SavedView._meta.db_table
-    assert not [q for q in swap.captured_queries if savedview in q["sql"]]
-    assert [q for q in page.captured_queries if savedview in q["sql"]]
+    assert len([q for q in swap.captured_queries if savedview in q["sql"]]) == 1
+    page = staff_client.get("/calls/?status=ended").content.decode()
+    assert 'href="/calls/?status=ended&amp;tz=UTC" aria-current="true">Ended</a>' in page
+    assert 'href="/calls/?status=failed&amp;tz=UTC">Failed</a>' in page

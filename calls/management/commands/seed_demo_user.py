@@ -2,16 +2,22 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 DEMO_USERNAME = "demo"
+# username -> role (a group made by migration 0005_roles); `demo` reviews, like a supervisor.
+DEMO_LOGINS = {DEMO_USERNAME: "Reviewer", "reviewer": "Reviewer", "viewer": "Viewer"}
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo staff login. Simulator mode only: never on a real account."
+    help = (
+        "Create (or reset) the demo staff logins: demo and reviewer (Reviewer role) and viewer "
+        "(Viewer role). Simulator mode only: never on a real account."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--password", help="use this password instead of a random one")
+        parser.add_argument("--password", help="use this password for every demo login")
 
     def handle(self, *args: object, password: str | None = None, **options: object) -> None:
         if settings.TRUEDY_API_KEY:
@@ -19,13 +25,22 @@ class Command(BaseCommand):
                 "TRUEDY_API_KEY is set: no demo login is created against a real Truedy account. "
                 "Create a staff user with: python manage.py createsuperuser"
             )
-        password = password or secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        for username, role in DEMO_LOGINS.items():
+            given = password or secrets.token_urlsafe(12)
+            self._seed(username, role, given)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo login (simulator data): username {username!r}, password {given!r} "
+                    f"({role})"
+                )
+            )
+
+    def _seed(self, username: str, role: str, password: str) -> None:
+        group = Group.objects.filter(name=role).first()
+        if group is None:
+            raise CommandError(f"The {role} role is missing: run `manage.py migrate` first.")
+        user, _ = get_user_model().objects.get_or_create(username=username)
         user.is_staff = True
         user.set_password(password)
         user.save()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo login (simulator data): username {DEMO_USERNAME!r}, password {password!r}"
-            )
-        )
+        user.groups.set([group])

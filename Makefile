@@ -11,7 +11,7 @@ export DEBUG ?= true
 # axe-core for the accessibility checks, from the npm registry (test-only, never served).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness
+.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness review-figures
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -136,6 +136,15 @@ loadtest: install
 # background sync spends (about 5 minutes; not part of `make test`).
 bench-freshness: install
 	$(PY) bench/freshness.py
+
+# The review figures (about a minute; not part of `make test`): 40 calls of a sample reviewed
+# by keyboard on the call page in Chromium, timed per call, and the agreement table after a
+# scripted review of the simulator's last 16 days (tests/reviews/test_scripted_review.py).
+review-figures: install $(AXE)
+	REVIEW_WALK_CALLS=40 $(VENV)/bin/pytest -q -p no:cacheprovider \
+	  "tests/e2e/test_review_on_call_page.py::test_a_sample_is_reviewed_on_the_call_page_by_keyboard_alone" \
+	  tests/reviews/test_scripted_review.py
+	@cat test-artifacts/review-walk.json; echo; cat test-artifacts/agreement-scripted.txt
 
 # Every page against the physical floor, side by side (about 2 minutes; not part of `make test`).
 bench: install

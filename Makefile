@@ -11,7 +11,7 @@ export DEBUG ?= true
 # axe-core for the accessibility checks, from the npm registry (test-only, never served).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness review-figures
+.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness bench-search review-figures
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,11 +50,16 @@ run: install
 	  export $(RUN_ENV) && exec $(VENV)/bin/honcho -f Procfile.dev.truedy start; \
 	fi
 
+# The tests that need no browser and no real worker run in $(TEST_PROCESSES) processes
+# (pytest-xdist; each has its own database and cache); the browser tests, which start Chromium
+# and a live server each, and the real-worker tests run after them in one.
+TEST_PROCESSES ?= 2
 test: install $(AXE)
 	$(MAKE) --no-print-directory lint
 	$(PY) manage.py check
 	$(MAKE) --no-print-directory check-deploy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not e2e and not workers" -n $(TEST_PROCESSES) -p no:cacheprovider
+	$(VENV)/bin/pytest -m "e2e or workers" -p no:cacheprovider
 	$(MAKE) --no-print-directory test-shifted-clock
 	$(MAKE) --no-print-directory test-shared-backends
 
@@ -69,7 +74,7 @@ test: install $(AXE)
 CLOCK_SHIFT_DAYS ?= 400
 test-shifted-clock: install
 	TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) PYTHONPATH=tests/shifted_clock \
-	$(VENV)/bin/pytest -m "not e2e and not workers" -q -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning
+	$(VENV)/bin/pytest -m "not e2e and not workers" -n $(TEST_PROCESSES) -q -p no:cacheprovider -W ignore::pytest.PytestAssertRewriteWarning
 
 # The cache, session, archive and stampede tests again on the production backends: PostgreSQL
 # and Redis on this machine (skipped, saying why, when either is not running).
@@ -149,3 +154,9 @@ review-figures: install $(AXE)
 # Every page against the physical floor, side by side (about 2 minutes; not part of `make test`).
 bench: install
 	$(PY) bench/bench.py
+
+# A two-word transcript search over 100,000 archived calls on PostgreSQL (this machine's, in a
+# scratch database it drops), before and after full-text search (about 5 minutes; not part of
+# `make test`): p50/p95 against the target, EXPLAIN ANALYZE in bench/results/search.json.
+bench-search: install
+	$(PY) bench/search_bench.py

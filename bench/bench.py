@@ -35,6 +35,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -76,10 +77,11 @@ class Sizes:
     recording_mb: tuple[int, ...]  # recording sizes; the largest is the target's
     throughput_seconds: float  # per URL under gunicorn
     export_rows: int
+    zip_recordings: int = 500  # recordings in the Download recordings (ZIP) section
 
 
 FULL = Sizes(200, 100, 30, 20, (500, 1000, 2000), (5, 50), 10.0, 100_000)
-QUICK = Sizes(6, 4, 3, 5, (100, 200, 400), (1, 2), 1.0, 2_000)
+QUICK = Sizes(6, 4, 3, 5, (100, 200, 400), (1, 2), 1.0, 2_000, 20)
 
 
 @dataclasses.dataclass
@@ -585,6 +587,129 @@ def measure_export(sizes: Sizes) -> dict[str, Any] | None:
     return json.loads(lines[-1].removeprefix("BENCH-RESULT "))
 
 
+def measure_recordings_zip(pages: Pages, sizes: Sizes) -> dict[str, Any]:
+    """Download recordings (ZIP) of a view of `zip_recordings` recorded calls, through Django's
+    full handler: first from Truedy's links (storage answering after the simulator's latency),
+    then, once copies are archived, from the archive alone (local files; a review filter, which
+    only the archive answers, makes the list come from it too).
+    Each is drained twice: timed (MB/s, recordings/s, resident memory sampled every 5 ms), then
+    traced (tracemalloc's peak) while written to a file that is checked afterwards. The floor
+    for the first: the same MP3s fetched one by one straight from storage."""
+    from calls.archive.store import store_call
+    from calls.upstream import gateway
+
+    simulator = pages.upstream.simulator
+    count = sizes.zip_recordings
+    since = simulator.clock.now() - timedelta(seconds=1)
+    # New calls, each given a recording: a view of exactly `count` recorded calls.
+    audio = simulator.data.recordings
+    for number in range(count):
+        placed = simulator.place_call(talk_seconds=60, ring_seconds=1)
+        call = simulator.data.by_id[placed]  # a new dict each time: read it after placing
+        if call.recording is None:
+            call.recording = audio[number % len(audio)]
+    simulator.clock.advance(15 * 60)  # all ended and transcribed; links live for 24 h
+    url = f"/calls/recordings.zip?created_after={since:%Y-%m-%dT%H:%M:%S}Z&tz=UTC"
+    client = gateway.get_client()
+    listed = [
+        call
+        for offset in range(0, count, 100)
+        for call in client.list_calls(created_after=since, limit=100, offset=offset).calls
+    ]
+    started = time.perf_counter()
+    floor_bytes = 0
+    with httpx.Client(timeout=30) as storage:
+        for call in listed:
+            floor_bytes += len(storage.get(call.recording_url).content)
+    floor_seconds = time.perf_counter() - started
+    from_truedy = zip_passes(pages, url, count)
+    from_truedy["api_requests"] = from_truedy.pop("api")
+    # The archive's copies (made without latency: the copying is not what is measured); a
+    # review filter is answered by the archive alone, list and recordings both.
+    latency = simulator.switches.latency_seconds
+    simulator.switches.latency_seconds = 0
+    for call in listed:
+        store_call(call, source="bench")
+    simulator.switches.latency_seconds = latency
+    before = len(simulator.requests)
+    from_archive = zip_passes(pages, f"{url}&review=unreviewed", count)
+    from_archive["api_requests"] = from_archive.pop("api")
+    from_archive["truedy_requests"] = len(simulator.requests) - before  # API and storage
+    return {
+        "recordings": count,
+        "latency_ms": round(latency * 1000),
+        "mp3_bytes": floor_bytes,
+        "floor_seconds": round(floor_seconds, 2),
+        "from_truedy": from_truedy,
+        "from_archive": from_archive,
+    }
+
+
+def zip_passes(pages: Pages, url: str, recordings: int) -> dict[str, Any]:
+    """The ZIP drained twice (timed, then traced), and checked: every recording in it whole."""
+    import zipfile
+
+    api = pages.upstream.api_requests
+    rss = RssSampler()
+    with rss:
+        started = time.perf_counter()
+        response = pages.client.get(url)
+        expect_ok(url, response)
+        size = sum(len(chunk) for chunk in response.streaming_content)
+        response.close()
+        seconds = time.perf_counter() - started
+    api = pages.upstream.api_requests - api  # the timed pass's own requests
+    with tempfile.TemporaryFile() as spool:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        response = pages.client.get(url)
+        for chunk in response.streaming_content:
+            spool.write(chunk)
+        response.close()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        spool.seek(0)
+        with zipfile.ZipFile(spool) as archive:
+            mp3s = [name for name in archive.namelist() if name.endswith(".mp3")]
+            manifest = archive.read("manifest.csv").decode("utf-8-sig").splitlines()
+            broken = archive.testzip()
+    if len(mp3s) != recordings or len(manifest) != recordings + 1 or broken is not None:
+        raise RuntimeError(f"the ZIP holds {len(mp3s)} of {recordings} recordings ({broken})")
+    return {
+        "seconds": round(seconds, 2),
+        "zip_bytes": size,
+        "mb_per_s": round(size / 1e6 / seconds, 1),
+        "recordings_per_s": round(recordings / seconds, 1),
+        "traced_peak_mb": round(peak / 1e6, 2),
+        "rss_growth_mb": round(rss.growth / 1e6, 2),
+        "api": api,
+    }
+
+
+def print_recordings_zip(result: dict[str, Any] | None) -> None:
+    """Its own section under the table: figures to read, no target to judge."""
+    if not result:
+        return
+    truedy, archive = result["from_truedy"], result["from_archive"]
+    print(
+        f"\nDownload recordings (ZIP): {result['recordings']} recordings, "
+        f"{truedy['zip_bytes'] / 1e6:.1f} MB, storage latency {result['latency_ms']} ms"
+    )
+    for label, figures in (("from Truedy's links", truedy), ("from the archive", archive)):
+        print(
+            f"  {label:<20} {figures['seconds']:.1f} s, {figures['mb_per_s']} MB/s, "
+            f"{figures['recordings_per_s']} recordings/s; traced peak "
+            f"{figures['traced_peak_mb']} MB, RSS +{figures['rss_growth_mb']} MB"
+        )
+    ratio_ = ratio(truedy["seconds"], result["floor_seconds"])
+    print(
+        f"  floor: the same MP3s fetched one by one from storage {result['floor_seconds']:.1f} s "
+        f"(ZIP from Truedy = {ratio_}x); Truedy API requests for the ZIP: "
+        f"{truedy['api_requests']}; Truedy requests for the archive's ZIP: "
+        f"{archive['truedy_requests']}"
+    )
+
+
 def measure_throughput(
     env: dict[str, str], sizes: Sizes, tmp: Path, urls: dict[str, str], password: str
 ) -> dict[str, Any]:
@@ -852,6 +977,7 @@ def main(argv: list[str] | None = None) -> int:
             static_root=tmp / "static",
         )
         env.update(DJANGO_SETTINGS_MODULE="bench.settings", LOG_LEVEL="ERROR")
+        env.update(MEDIA_ROOT=str(tmp / "media"))  # the archive's copies (recordings ZIP)
         print(f"simulator {upstream.server.base_url}, {args.latency_ms} ms latency; cache: {cache}")
         print("preparing the database (migrate, staff user) ...", flush=True)
         prepare_database(env, USERNAME, password)
@@ -896,6 +1022,8 @@ def main(argv: list[str] | None = None) -> int:
                     password,
                 ),
             ),
+            # Last: it adds calls to the simulator and moves its clock a day on.
+            ("recordings_zip", lambda: measure_recordings_zip(pages, sizes)),
         ]
         headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
         with httpx.Client(base_url=upstream.server.base_url + "/", headers=headers) as api:
@@ -910,6 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
         results["table"] = [dataclasses.asdict(r) | {"verdict": r.verdict} for r in rows]
         print()
         print_table(rows)
+        print_recordings_zip(results.get("recordings_zip"))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nwritten: {args.out}")

@@ -16,11 +16,21 @@ exits 1 if any 5xx, any "slow down" page (our 503: Truedy's rate limit reaching 
 failed connection reached a user. Pages that show cached data with a stale notice are fine; they
 are counted.
 
+With --live-viewers N it measures the live list instead (calls/services/live.py): N staff sign in,
+open the call list's first page and then poll /calls/live/ as static/js/live-list.js does (every
+2 s while live rows are on the page, 5 s otherwise, with If-None-Match, "Show new calls" pressed
+as soon as the list offers some), while the simulator places a call every --live-call-every
+seconds (ringing 3 s, talking 8-25 s). It reports the upstream requests of that minute, the
+time from each change in the simulator (a call created, ringing, answered, ended) to a viewer
+seeing it (p50/p95, per kind of change), and gunicorn's CPU time.
+
 Run: .venv/bin/python bench/loadtest.py [--users 50] [--seconds 60] [--rpm 100] (or `make loadtest`)
+     .venv/bin/python bench/loadtest.py --live-viewers 50 [--seconds 60]
 """
 
 import argparse
 import html
+import itertools
 import json
 import os
 import random
@@ -66,7 +76,7 @@ REFETCH_SECONDS = 5
 STATUSES = ("ended", "failed", "in-progress", "queued", "ringing", "cancelled")
 STATUS_WEIGHTS = (40, 25, 10, 5, 5, 15)
 DIRECTIONS = ("inbound", "outbound", "webrtc")
-PAGE_KINDS = ("login", "list", "list-htmx", "call", "recording")
+PAGE_KINDS = ("login", "list", "list-htmx", "call", "recording", "live-poll")
 
 ROW_LINK_RE = re.compile(r'<a class="row-link" href="([^"]+)"')
 AGENT_SELECT_RE = re.compile(r'<select id="f-agent" name="agent_id">(.*?)</select>', re.S)
@@ -147,6 +157,7 @@ class Sample:
     slow_down: bool = False  # a rate limit reached the user as an error (503)
     waiting: bool = False  # a page that waits out a rate limit and reloads itself
     note: str = ""
+    etag: str = ""  # the answer's ETag (the live polls send it back)
 
 
 @dataclass
@@ -170,7 +181,7 @@ class Run:
     def get(self, client: httpx.Client, kind: str, url: str, **headers: str) -> tuple[Sample, str]:
         start = time.monotonic() - self.t0
         started = time.perf_counter()
-        status, text, note = 0, "", ""
+        status, text, note, etag = 0, "", "", ""
         for attempt in (1, 2):
             try:
                 response = client.get(url, headers=headers)
@@ -185,6 +196,7 @@ class Run:
                 note = f"{type(error).__name__}: {error}"
             else:
                 status, note = response.status_code, ""
+                etag = response.headers.get("ETag", "")
                 if kind != "recording":
                     text = response.text
             break
@@ -198,6 +210,7 @@ class Run:
             slow_down=status == 503,
             waiting=WAITING_MARK in text,
             note=(note or _headline(text)) if status >= 400 or status == 0 else note,
+            etag=etag,
         )
         self.samples.append(sample)  # list.append is atomic
         return sample, text
@@ -315,6 +328,195 @@ def _first(pattern: re.Pattern[str], text: str) -> str:
 
 def _agents(text: str) -> list[str]:
     return [html.unescape(a) for a in OPTION_RE.findall(_first(AGENT_SELECT_RE, text))]
+
+
+# --- live viewers ------------------------------------------------------------------------------
+
+LIVE_ROW_RE = re.compile(
+    r'<tr data-call-id="([^"]+)" data-progress="([^"]+)"([^>]*)>(.*?)</tr>', re.S
+)
+STATUS_RE = re.compile(r'<span class="badge status-([a-z0-9-]+)">')
+CREATED_RE = re.compile(r'data-created="([^"]+)"')
+LIVE_POLL_SECONDS = (2, 5)  # as live-list.js: while rows are watched; otherwise, on page 1
+CHANGES = ("created", "ringing", "in-progress", "ended")
+
+
+@dataclass
+class LiveCall:
+    """A call the driver placed, and when (time.time()) each of its changes happened."""
+
+    call_id: str
+    moments: dict[str, float]
+
+
+@dataclass
+class LiveRun:
+    placed: dict[str, LiveCall] = field(default_factory=dict)
+    # (call id, change, seen at time.time(), viewer)
+    seen: list[tuple[str, str, float, int]] = field(default_factory=list)
+    show_clicks: int = 0
+    paused_answers: int = 0  # polls answered "live updates are paused"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, viewer: int, call_id: str, change: str) -> None:
+        with self.lock:
+            self.seen.append((call_id, change, time.time(), viewer))
+
+
+def place_calls(run: Run, live: LiveRun, simulator: Any, every: float, rng: random.Random) -> None:
+    """Place a call every `every` seconds on the simulator (whose clock is real time)."""
+    us = 1_000_000
+    while not run.stop.wait(every):
+        call_id = simulator.place_call(talk_seconds=rng.uniform(8, 25), ring_seconds=3)
+        skeleton = simulator.data.by_id[call_id]
+        moments = {"created": skeleton.created / us, "ended": skeleton.settled / us}
+        if skeleton.ringing is not None:
+            moments["ringing"] = skeleton.ringing / us
+        if skeleton.started is not None:
+            moments["in-progress"] = skeleton.started / us
+        with live.lock:
+            live.placed[call_id] = LiveCall(call_id, moments)
+
+
+def live_viewer(run: Run, live: LiveRun, number: int) -> None:
+    """One person with the list open: polls like live-list.js and presses "Show new calls"."""
+    with httpx.Client(
+        base_url=run.base, timeout=30, headers={"User-Agent": f"truedy-live/{number}"}
+    ) as client:
+        with run.login_gate:
+            signed_in = not run.stop.is_set() and login(run, client)
+        try:
+            run.all_signed_in.wait()
+        except threading.BrokenBarrierError:
+            return
+        if not signed_in:
+            return
+        _, text = run.get(client, "list", "/calls/?tz=UTC")
+        rows = _live_rows(text)
+        seen_new: set[str] = set()
+        etag = ""
+        wait = 0.0
+        poll_every = float(LIVE_POLL_SECONDS[0])
+        while not run.stop.wait(wait):
+            watch = [
+                f"{call_id}:{shown}" for call_id, (shown, _, watched) in rows.items() if watched
+            ]
+            top = next(iter(rows.values()))[1] if rows else ""
+            params = {"tz": "UTC", "rows": "1", "watch": ",".join(watch), "top": top}
+            headers = {"If-None-Match": etag} if etag else {}
+            url = "/calls/live/?" + urlencode(params)
+            sample, body = run.get(client, "live-poll", url, **headers)
+            if sample.status == 304:
+                wait = poll_every
+                continue
+            if sample.status != 200:
+                wait, etag = 10.0, ""  # as live-poll.js does after a failure
+                continue
+            answer = json.loads(body)
+            if answer["paused"]:
+                with live.lock:
+                    live.paused_answers += 1
+            etag = sample.etag
+            poll_every = float(answer["poll"] or LIVE_POLL_SECONDS[1])
+            wait = poll_every
+            for call_id, found in answer["rows"].items():
+                if call_id in rows and _newer(found["progress"], rows[call_id][0]):
+                    status = _first(STATUS_RE, found.get("html", ""))
+                    rows[call_id] = (found["progress"], rows[call_id][1], found["watch"])
+                    live.saw(number, call_id, "ended" if status in ("ended", "failed") else status)
+            fresh = [call_id for call_id in answer["new_ids"] if call_id not in seen_new]
+            for call_id in fresh:
+                seen_new.add(call_id)
+                live.saw(number, call_id, "created")
+            if fresh:  # "Show N new calls", as soon as it is offered
+                with live.lock:
+                    live.show_clicks += 1
+                headers = {"HX-Request": "true", "HX-Target": "results"}
+                _, text = run.get(client, "list-htmx", "/calls/?tz=UTC", **headers)
+                shown = _live_rows(text)
+                for call_id, (_, _, _) in shown.items():
+                    if call_id not in rows:
+                        status = _first(STATUS_RE, text[text.index(call_id) :])
+                        live.saw(
+                            number, call_id, "ended" if status in ("ended", "failed") else status
+                        )
+                rows = shown
+                etag = ""
+
+
+def _live_rows(text: str) -> dict[str, tuple[str, str, bool]]:
+    """call id -> (progress, created, watched) of the list's rows, top first."""
+    rows = {}
+    for call_id, progress, attributes, _ in LIVE_ROW_RE.findall(text):
+        rows[call_id] = (progress, _first(CREATED_RE, attributes), "data-watch" in attributes)
+    return rows
+
+
+def _newer(progress: str, than: str) -> bool:
+    return tuple(map(int, progress.split("."))) > tuple(map(int, than.split(".")))
+
+
+def summarise_live(live: LiveRun, started: float, ended: float) -> dict[str, Any]:
+    """Per kind of change: how long after it happened each viewer first saw it (a viewer that
+    saw a later state first, say answered before it saw ringing, has no figure for it)."""
+    with live.lock:
+        placed, seen = dict(live.placed), list(live.seen)
+    first: dict[tuple[str, str, int], float] = {}
+    for call_id, change, at, viewer in seen:
+        first.setdefault((call_id, change, viewer), at)
+    result: dict[str, Any] = {}
+    for change in CHANGES:
+        delays = sorted(
+            at - placed[call_id].moments[change]
+            for (call_id, kind, _), at in first.items()
+            if kind == change
+            and call_id in placed
+            and change in placed[call_id].moments
+            and started <= placed[call_id].moments[change] <= ended
+        )
+        result[change] = {
+            "samples": len(delays),
+            "p50_s": round(percentile(delays, 0.50), 2),
+            "p95_s": round(percentile(delays, 0.95), 2),
+            "max_s": round(delays[-1], 2) if delays else 0.0,
+        }
+    every = sorted(
+        at - placed[call_id].moments[kind]
+        for (call_id, kind, _), at in first.items()
+        if call_id in placed
+        and kind in placed[call_id].moments
+        and started <= placed[call_id].moments[kind] <= ended
+    )
+    result["any"] = {
+        "samples": len(every),
+        "p50_s": round(percentile(every, 0.50), 2),
+        "p95_s": round(percentile(every, 0.95), 2),
+        "max_s": round(every[-1], 2) if every else 0.0,
+    }
+    return {
+        "calls_placed": sum(1 for c in placed.values() if started <= c.moments["created"] <= ended),
+        "changes": result,
+        "show_new_calls_pressed": live.show_clicks,
+        "paused_answers": live.paused_answers,
+    }
+
+
+def process_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of a process and its children (gunicorn's master and
+    workers), from /proc; 0.0 where /proc is not there."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -549,6 +751,46 @@ def print_report(result: dict[str, Any]) -> None:
         )
 
 
+def print_live_report(result: dict[str, Any]) -> None:
+    live, up, cpu = result["live"], result["upstream"], result["gunicorn_cpu"]
+    polls = result["pages"]["live-poll"]
+    c = result["config"]
+    print()
+    print(
+        f"LIVE: {c['users']} viewers watching the list's first page for {c['seconds']:.0f} s, "
+        f"HTTP pollers that behave like live-list.js (every 2 s while live rows are watched, "
+        f"5 s otherwise, If-None-Match; 'Show new calls' pressed when offered); "
+        f"{live['calls_placed']} calls placed, one every {c['live_call_every']:g} s"
+    )
+    print(
+        f"polls: {polls['requests']} ({polls['statuses']}), p50 {polls['p50_ms']} ms, "
+        f"p95 {polls['p95_ms']} ms; 'Show new calls' pressed {live['show_new_calls_pressed']} "
+        f"times (each a list fragment); answers saying the updates were paused: "
+        f"{live['paused_answers']}"
+    )
+    reads = sorted(event[0] for event in result["snapshot_reads"])
+    gaps = [b - a for a, b in itertools.pairwise(reads)]
+    print(
+        f"reads of Truedy's first page for the live snapshot: {len(reads)} "
+        f"(gaps {min(gaps, default=0):.1f}-{max(gaps, default=0):.1f} s)"
+    )
+    endpoints = ", ".join(f"{k.removeprefix('api:')} {v}" for k, v in up["api_by_endpoint"].items())
+    print(
+        f"upstream API requests in those {result['elapsed_seconds']} s: "
+        f"{up['api_requests']} ({endpoints})"
+    )
+    print(
+        f"gunicorn CPU (master + workers): {cpu['cpu_seconds']} s = "
+        f"{cpu['percent_of_one_core']} % of one core"
+    )
+    print("from a change in the simulator to a viewer seeing it (seconds):")
+    for change, row in live["changes"].items():
+        print(
+            f"  {change:12} samples {row['samples']:>5}  p50 {row['p50_s']:>6}  "
+            f"p95 {row['p95_s']:>6}  max {row['max_s']:>6}"
+        )
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -566,8 +808,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--play-ratio", type=float, default=0.3)
     parser.add_argument("--htmx-ratio", type=float, default=0.3)
-    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "loadtest.json")
+    parser.add_argument(
+        "--live-viewers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="measure the live list instead: N people watching its first page (see above)",
+    )
+    parser.add_argument(
+        "--live-call-every", type=float, default=4.0, help="seconds between new calls (live)"
+    )
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
+    live_mode = args.live_viewers > 0
+    users = args.live_viewers if live_mode else args.users
+    if args.output is None:
+        args.output = RESULTS_DIR / ("loadtest-live.json" if live_mode else "loadtest.json")
 
     def terminate(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -579,6 +835,7 @@ def main() -> int:
     cache_url: str | None = None
     threads: list[threading.Thread] = []
     run: Run | None = None
+    live: LiveRun | None = LiveRun() if live_mode else None
     result: dict[str, Any] | None = None
     failed, interrupted = True, False
     try:
@@ -606,36 +863,55 @@ def main() -> int:
 
         run = Run(
             base=gunicorn.base,
-            users=args.users,
+            users=users,
             seconds=args.seconds,
             seed=args.seed,
             play_ratio=args.play_ratio,
             htmx_ratio=args.htmx_ratio,
             password=password,
             login_gate=threading.Semaphore(args.login_concurrency),
-            all_signed_in=threading.Barrier(args.users + 1, action=lambda: run.start_clock()),
+            all_signed_in=threading.Barrier(users + 1, action=lambda: run.start_clock()),
         )
         loadavg_before = [round(x, 2) for x in os.getloadavg()]
         threads = [
-            threading.Thread(target=user, args=(run, n), name=f"user-{n}", daemon=True)
-            for n in range(args.users)
+            threading.Thread(
+                target=live_viewer if live else user,
+                args=(run, live, n) if live else (run, n),
+                name=f"user-{n}",
+                daemon=True,
+            )
+            for n in range(users)
         ]
-        print(f"signing in {args.users} users, {args.login_concurrency} at a time ...")
+        print(f"signing in {users} users, {args.login_concurrency} at a time ...")
         run.start_clock()
         login_started = run.t0
         for thread in threads:
             thread.start()
-        run.all_signed_in.wait(timeout=60 + 5 * args.users)  # its action restarts the clock
+        run.all_signed_in.wait(timeout=60 + 5 * users)  # its action restarts the clock
         login_seconds = run.t0 - login_started
-        print(f"signed in: {run.signed_in} of {args.users} in {login_seconds:.1f} s")
-        print(f"browsing for {args.seconds:.0f} s ...")
+        print(f"signed in: {run.signed_in} of {users} in {login_seconds:.1f} s")
+        cpu_before = process_cpu_seconds(gunicorn.process.pid)
+        if live:
+            placer = threading.Thread(
+                target=place_calls,
+                args=(run, live, server.simulator, args.live_call_every, random.Random(args.seed)),
+                name="new-calls",
+                daemon=True,
+            )
+            placer.start()
+            threads.append(placer)
+            print(f"watching the live list for {args.seconds:.0f} s ...")
+        else:
+            print(f"browsing for {args.seconds:.0f} s ...")
         run.stop.wait(args.seconds)
         run.stop.set()
+        cpu_seconds = process_cpu_seconds(gunicorn.process.pid) - cpu_before
         for thread in threads:
             thread.join(timeout=35)
         elapsed = time.monotonic() - run.t0
         config = {
-            "users": args.users,
+            "users": users,
+            "mode": "live viewers" if live else "browsing",
             "seconds": args.seconds,
             "login_concurrency": args.login_concurrency,
             "login_seconds": round(login_seconds, 1),
@@ -644,6 +920,7 @@ def main() -> int:
             "workers": args.workers,
             "threads": args.threads,
             "seed": args.seed,
+            "live_call_every": args.live_call_every,
             "play_ratio": args.play_ratio,
             "htmx_ratio": args.htmx_ratio,
             "dashboard": gunicorn.base,
@@ -653,7 +930,16 @@ def main() -> int:
         }
         events = [e for e in counter.snapshot() if e[0] >= run.wall_t0]
         result = summarise(run, events, elapsed, config)
+        result["gunicorn_cpu"] = {
+            "cpu_seconds": round(cpu_seconds, 2),
+            "percent_of_one_core": round(100 * cpu_seconds / elapsed, 1) if elapsed else 0.0,
+        }
+        if live:
+            result["live"] = summarise_live(live, run.wall_t0, run.wall_t0 + elapsed)
+            result["snapshot_reads"] = [e for e in events if "limit=100&" in e[3]]
         print_report(result)
+        if live:
+            print_live_report(result)
         saw = result["users_saw"]
         failed = bool(
             saw["server_errors_5xx"]

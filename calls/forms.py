@@ -36,8 +36,18 @@ MIN_YEAR, MAX_YEAR = 1970, 2100
 # `q` searches the archive only: Truedy cannot search, so it is never among the API's params.
 SEARCH_NAME = "q"
 # The dashboard's own filters of review work: only the archive can answer them, like `q`.
-REVIEW_FILTER_NAMES = ("review", "suspicious", "notes")
-QUERY_ORDER = (*FILTER_NAMES, SEARCH_NAME, *REVIEW_FILTER_NAMES, "tz", "per_page", "page")
+REVIEW_FILTER_NAMES = ("review", "suspicious", "notes", "auto_score")
+# A campaign (Truedy batch call) id: the calls its contacts got (calls.services.campaigns).
+CAMPAIGN_NAME = "campaign"
+QUERY_ORDER = (
+    *FILTER_NAMES,
+    CAMPAIGN_NAME,
+    SEARCH_NAME,
+    *REVIEW_FILTER_NAMES,
+    "tz",
+    "per_page",
+    "page",
+)
 MAX_SEARCH_LENGTH = 100
 MAX_SEARCH_WORDS = 8
 # A search that is one token this long, with letters and digits, is a call id (Truedy's are
@@ -202,6 +212,13 @@ def _validate_agent_id(value: str) -> None:
         )
 
 
+def _validate_campaign_id(value: str) -> None:
+    if CALL_ID_PATTERN.fullmatch(value) is None:
+        raise ValidationError(
+            "“%(value)s” is not a campaign id.", code="invalid", params={"value": _shown(value)}
+        )
+
+
 class _ChoiceField(forms.ChoiceField):
     """Stripped; empty means None (no filter); the error quotes the (shortened) value."""
 
@@ -215,6 +232,59 @@ class _ChoiceField(forms.ChoiceField):
                 code="invalid_choice",
                 params={"value": _shown(value)},
             )
+
+
+# The automatic scorecard score (README, "Scorecards"): ``below-80``, ``from-80`` or ``50-80``,
+# whole percents; a range is [from, below).
+SCORE_RANGE_CHOICES = [
+    ("", "Any automatic score"),
+    ("below-50", "Below 50 %"),
+    ("below-80", "Below 80 %"),
+    ("from-80", "80 % and above"),
+    ("from-100", "100 %"),
+]
+_SCORE_RANGE_RE = re.compile(
+    r"below-(?P<below>[0-9]{1,3})|from-(?P<from>[0-9]{1,3})|(?P<low>[0-9]{1,3})-(?P<high>[0-9]{1,3})"
+)
+
+
+def parse_score_range(text: str) -> tuple[float | None, float | None]:
+    """``below-80`` → (None, 80), ``from-80`` → (80, None), ``50-80`` → (50, 80): a score s
+    matches when from ≤ s < below. ValueError for anything else."""
+    match = _SCORE_RANGE_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    numbers = {name: int(value) for name, value in match.groupdict().items() if value is not None}
+    if any(number > 100 for number in numbers.values()):
+        raise ValueError(text)
+    if "below" in numbers:
+        return None, float(numbers["below"])
+    if "from" in numbers:
+        return float(numbers["from"]), None
+    if numbers["low"] >= numbers["high"]:
+        raise ValueError(text)
+    return float(numbers["low"]), float(numbers["high"])
+
+
+def score_range_text(value: str) -> str:
+    """A valid range in words: "below 80 %", "80 % or more", "50 % to under 80 %"."""
+    at_least, below = parse_score_range(value)
+    if at_least is None:
+        return f"below {below:g} %"
+    if below is None:
+        return f"{at_least:g} % or more"
+    return f"{at_least:g} % to under {below:g} %"
+
+
+class _ScoreRangeField(_ChoiceField):
+    """One of the presets, or any range ``parse_score_range`` reads (a link may carry one)."""
+
+    def valid_value(self, value: Any) -> bool:
+        try:
+            parse_score_range(str(value))
+        except ValueError:
+            return False
+        return True
 
 
 class _MomentField(forms.Field):
@@ -295,6 +365,9 @@ class _CallFilterFields(forms.Form):
         choices=_choices(DIRECTIONS, "Any direction"),
         error_messages={"invalid_choice": "“%(value)s” is not a call direction."},
     )
+    campaign = forms.CharField(
+        label="Campaign", required=False, empty_value=None, validators=[_validate_campaign_id]
+    )
     q = forms.CharField(
         label="Search",
         required=False,
@@ -326,6 +399,15 @@ class _CallFilterFields(forms.Form):
         choices=[("", "Any"), ("open", "With open notes")],
         error_messages={"invalid_choice": "“%(value)s”: use notes=open or leave it out."},
     )
+    auto_score = _ScoreRangeField(
+        label="Automatic score",
+        required=False,
+        choices=SCORE_RANGE_CHOICES,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a score range: use below-80, from-80 or "
+            "50-80 (whole percents from 0 to 100, the first below the second)."
+        },
+    )
     created_after = _MomentField(label="From", required=False, help_text=FORMATS_HELP)
     created_before = _MomentField(label="To", required=False, help_text=FORMATS_HELP)
     tz = _ZoneField(label="Time zone", required=False)
@@ -348,6 +430,12 @@ class CallFilterForm(_CallFilterFields):
         super().__init__(data, **kwargs)
         self.default_zone = default_zone
         self.fields["tz"].initial = default_zone.key
+        typed = self._typed("auto_score") if self.is_bound else ""
+        field = self.fields["auto_score"]
+        assert isinstance(field, forms.ChoiceField)
+        if typed and typed not in dict(SCORE_RANGE_CHOICES) and field.valid_value(typed):
+            # A range a link carries that no preset names: the select shows it too.
+            field.choices = [*SCORE_RANGE_CHOICES, (typed, score_range_text(typed).capitalize())]
 
     # --- validation ---
 
@@ -419,7 +507,10 @@ class CallFilterForm(_CallFilterFields):
 
     @property
     def is_filtered(self) -> bool:
-        return any(self._typed(name) for name in (*FILTER_NAMES, SEARCH_NAME, *REVIEW_FILTER_NAMES))
+        return any(
+            self._typed(name)
+            for name in (*FILTER_NAMES, CAMPAIGN_NAME, SEARCH_NAME, *REVIEW_FILTER_NAMES)
+        )
 
     @property
     def search(self) -> SearchTerm | None:
@@ -441,6 +532,8 @@ class CallFilterForm(_CallFilterFields):
             review=data["review"],
             suspicious=data["suspicious"] == "1",
             open_notes=data["notes"] == "open",
+            auto_score=parse_score_range(data["auto_score"]) if data["auto_score"] else None,
+            campaign=data[CAMPAIGN_NAME],
         )
 
     def api_params(self) -> dict[str, Any]:
@@ -468,6 +561,18 @@ class CallFilterForm(_CallFilterFields):
             if values[name] and values[name] != _QUERY_DEFAULTS.get(name)
         ]
         return urlencode(pairs, safe="/:")
+
+
+class CampaignPageForm(forms.Form):
+    """The campaigns page's query string: which page of campaigns."""
+
+    page = _WholeNumberField(label="Page", minimum=1, maximum=MAX_PAGE, default=1)
+
+    @property
+    def number(self) -> int:
+        """The 1-based page (1 on an invalid form)."""
+        number: int = self.cleaned_data["page"] if self.is_valid() else 1
+        return number
 
 
 def describe_errors(form: forms.Form) -> list[str]:

@@ -7,7 +7,10 @@ role without UPDATE/DELETE on the table makes that hold against raw SQL too.
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 
@@ -25,6 +28,9 @@ class AuditAction(models.TextChoices):
     PLAY_RECORDING = "play_recording", "Played a recording"
     DOWNLOAD_TRANSCRIPT = "download_transcript", "Downloaded a transcript"
     EXPORT_CSV = "export_csv", "Exported calls (CSV)"
+    DOWNLOAD_RECORDINGS = "download_recordings", "Downloaded recordings (ZIP)"
+    SCORE_CALL = "score_call", "Scored a call on a scorecard"
+    CHANGE_SCORECARD = "change_scorecard", "Defined or changed a scorecard"
     SIGN_IN = "sign_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     SIGN_OUT = "sign_out", "Signed out"
@@ -94,6 +100,40 @@ class AuditEvent(models.Model):
 # and for search.
 
 
+# PostgreSQL's text-search configuration for the archive: English stop words and stemming.
+SEARCH_CONFIG = "english"
+# A tsvector holds at most 1 MB: only the first this many characters of a call's search_text
+# (about four hours of talk) are indexed, so no transcript can make storing its call fail.
+SEARCH_VECTOR_CHARS = 250_000
+# PostgreSQL's parser reads "<…>" as markup and skips the words inside it; a transcript is
+# speech, so these are read as spaces instead (one for one: every word keeps its place).
+SEARCH_AS_SPACES = "<>"
+
+
+class ArchiveSearchVector(models.Func):
+    """``ArchivedCall.search_vector``'s expression: the words of ``search_text`` on PostgreSQL,
+    NULL on any other database."""
+
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(models.F("search_text"))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        return "NULL", []
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        text = f"left({column}, {SEARCH_VECTOR_CHARS})"
+        spaces = " " * len(SEARCH_AS_SPACES)
+        text = f"translate({text}, '{SEARCH_AS_SPACES}', '{spaces}')"
+        return f"to_tsvector('{SEARCH_CONFIG}'::regconfig, {text})", list(params)
+
+
 class ArchivedCall(models.Model):
     """One call as Truedy last described it, plus our copy of its recording."""
 
@@ -115,6 +155,15 @@ class ArchivedCall(models.Model):
     transcript = models.JSONField(null=True, blank=True)
     # "Agent: …" lines plus the summary, lower-cased: what the `q` search looks in.
     search_text = models.TextField(blank=True)
+    # search_text as PostgreSQL's full-text search reads it (calls.archive.search): computed by
+    # the database on every write, however the row is written; a GIN index (migration 0008,
+    # PostgreSQL only) finds the words. Always NULL on SQLite, whose search scans search_text.
+    search_vector = models.GeneratedField(
+        expression=ArchiveSearchVector(),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        null=True,
+    )
     # How many words the contact said (calls.archive.suspicious); None without a transcript.
     contact_words = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -368,3 +417,202 @@ class ReviewSample(models.Model):
     def __str__(self) -> str:
         amount = f"{self.percent} %" if self.percent is not None else f"{self.size} calls"
         return f"Sample {self.pk}: {amount} of ?{self.query}"
+
+
+# --- Scorecards --------------------------------------------------------------------------------
+# An admin defines a scorecard; each edit is a new version, and every score (a reviewer's or the
+# automatic one) names the version it was given on, so editing a scorecard never changes a score
+# already given. Definitions and reviewers' scores are append-only; an automatic score is
+# recomputed as its call changes (calls/services/scorecards.py).
+
+
+class QuestionKind(models.TextChoices):
+    YES_NO = "yes_no", "Yes / no"
+    SCALE = "scale", "Scale 0 to N"
+    CHOICE = "choice", "Choice"
+    TEXT = "text", "Text"
+
+
+class Scorecard(models.Model):
+    """A scorecard's identity; what it asks is in its versions (the newest counts)."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scorecards",
+        help_text="Empty for the demo scorecard seed_demo_user makes.",
+    )
+    # A retired scorecard is no longer offered nor computed; its scores stay.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [("manage_scorecards", "Can define and change scorecards")]
+
+    def __str__(self) -> str:
+        return f"Scorecard {self.pk}"
+
+
+class ScorecardVersionQuerySet(AppendOnlyQuerySet):
+    def current(self) -> "ScorecardVersionQuerySet":
+        """The newest version of each scorecard that is not retired."""
+        newest = (
+            ScorecardVersion.objects.filter(scorecard=models.OuterRef("scorecard"))
+            .order_by("-number")
+            .values("id")[:1]
+        )
+        return self.filter(scorecard__retired_at__isnull=True, id=models.Subquery(newest))
+
+
+class ScorecardVersion(AppendOnlyModel):
+    """What a scorecard asks, as of one edit: its name, the calls it applies to, its questions."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    # Agent ids the scorecard applies to; empty: every call.
+    agent_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scorecard_versions",
+    )
+
+    # The same append-only manager as AppendOnlyModel's, with ``current()`` added.
+    objects = ScorecardVersionQuerySet.as_manager()  # type: ignore[misc]
+
+    class Meta:
+        ordering = ["scorecard_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "number"], name="scorecard_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (version {self.number})"
+
+    def applies_to(self, agent_id: str | None) -> bool:
+        return not self.agent_ids or (agent_id or "") in self.agent_ids
+
+
+class ScorecardQuestion(AppendOnlyModel):
+    """One question of one version. ``auto_check`` makes a yes/no question automatic
+    (calls/services/automatic_checks.py reads it)."""
+
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.PROTECT, related_name="questions"
+    )
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=300)
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices)
+    weight = models.PositiveSmallIntegerField(default=1)
+    mandatory = models.BooleanField(default=False)
+    allow_na = models.BooleanField("not applicable allowed", default=False)
+    # The top of a scale from 0 to N.
+    scale_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A choice question's options: [{"label": "Resolved", "credit": 100}, ...] (credit in %).
+    options = models.JSONField(default=list, blank=True)
+    # An automatic check: {"kind": "phrase", "speaker": "agent", "phrases": "a|b", ...}.
+    auto_check = models.JSONField("automatic check", null=True, blank=True)
+
+    class Meta:
+        ordering = ["version_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ScorecardScore(AppendOnlyModel):
+    """A reviewer's filled scorecard for a call. The call's latest one per scorecard counts;
+    earlier ones are history. ``answers``: {question id: {"answer": …, "automatic": …}}."""
+
+    call_id = models.CharField("call id", max_length=64)
+    version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="scores")
+    # Weighted percentage, 0 to 100; None when no answered question carries weight.
+    score = models.FloatField(null=True, blank=True)
+    answers = models.JSONField(default=dict)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scorecard_scores"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["call_id", "-at"], name="score_call_latest")]
+
+    def __str__(self) -> str:
+        shown = "no score" if self.score is None else f"{self.score:.0f} %"
+        return f"{self.call_id}: {shown} on {self.version}"
+
+
+class CheckOverride(AppendOnlyModel):
+    """A reviewer answered an automatic question otherwise than its check: who, when, from what
+    to what, on which score."""
+
+    score = models.ForeignKey(ScorecardScore, on_delete=models.PROTECT, related_name="overrides")
+    question = models.ForeignKey(
+        ScorecardQuestion, on_delete=models.PROTECT, related_name="overrides"
+    )
+    call_id = models.CharField("call id", max_length=64, db_index=True)
+    automatic = models.CharField(max_length=16)  # "yes", "no" or "unknown"
+    answer = models.CharField(max_length=16)  # "yes", "no", "na" or "" (left unanswered)
+    evidence = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="check_overrides"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.question_id}: {self.automatic} → {self.answer or '—'}"
+
+
+class AutomaticScoreQuerySet(models.QuerySet["AutomaticScore"]):
+    def current(self) -> "AutomaticScoreQuerySet":
+        """Scores on the current version of a scorecard that is not retired."""
+        return self.filter(version__in=ScorecardVersion.objects.current())
+
+    def within(self, at_least: float | None, below: float | None) -> "AutomaticScoreQuerySet":
+        """Current scores in ``[at_least, below)`` (None: no bound); no score never matches."""
+        scores = self.current().filter(score__isnull=False)
+        if at_least is not None:
+            scores = scores.filter(score__gte=at_least)
+        if below is not None:
+            scores = scores.filter(score__lt=below)
+        return scores
+
+
+class AutomaticScore(models.Model):
+    """A call's score on the automatic questions of one scorecard version, computed from its
+    archived copy without a reviewer; recomputed whenever the archived call changes."""
+
+    call_id = models.CharField("call id", max_length=64)
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.CASCADE, related_name="automatic_scores"
+    )
+    # Weighted percentage over the checks with a known result; None when none has one.
+    score = models.FloatField(null=True, blank=True)
+    # One entry per automatic question: {"question", "answer", "evidence", "seconds"}.
+    results = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AutomaticScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["call_id", "version_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_id", "version"], name="automatic_score_once")
+        ]
+        indexes = [models.Index(fields=["version", "score"], name="automatic_score_range")]
+
+    def __str__(self) -> str:
+        shown = "no score" if self.score is None else f"{self.score:.0f} %"
+        return f"{self.call_id}: {shown} (automatic, version {self.version_id})"

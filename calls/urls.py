@@ -6,11 +6,15 @@ from calls.views import (
     background,
     call_detail,
     call_list,
+    campaigns,
     downloads,
+    live,
     notes,
+    recording_bundle,
     review_queues,
     reviews,
     saved_views,
+    scorecards,
     time_zones,
 )
 
@@ -27,8 +31,10 @@ urlpatterns = [
     path("calls/", call_list.call_list, name="call_list"),
     # Before the call patterns: "export.csv" must never be taken for a call id.
     path("calls/export.csv", downloads.calls_export_csv, name="calls_export_csv"),
+    path("calls/recordings.zip", recording_bundle.recordings_zip, name="recordings_zip"),
     # Also before them: "totals" and "saved-views" are not call ids either.
     path("calls/totals/", call_list.call_totals, name="call_totals"),
+    path("calls/live/", live.live_updates, name="live_updates"),
     path("calls/time-zones/<str:version>.json", time_zones.time_zone_names, name="time_zone_names"),
     path("calls/saved-views/", saved_views.saved_view_create, name="saved_view_create"),
     path(
@@ -41,6 +47,18 @@ urlpatterns = [
     path("calls/notes/<int:note_id>/", notes.note_detail, name="note_detail"),
     path("calls/notes/<int:note_id>/resolve", notes.note_resolve, name="note_resolve"),
     path("for-you/", notes.for_you, name="for_you"),
+    path("scorecards/", scorecards.scorecard_list, name="scorecard_list"),
+    path("scorecards/new", scorecards.scorecard_new, name="scorecard_new"),
+    path("scorecards/<int:scorecard_id>/", scorecards.scorecard_detail, name="scorecard_detail"),
+    path("scorecards/<int:scorecard_id>/edit", scorecards.scorecard_edit, name="scorecard_edit"),
+    path(
+        "scorecards/<int:scorecard_id>/retire",
+        scorecards.scorecard_retire,
+        name="scorecard_retire",
+    ),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    # <str:> takes any segment: the view checks it against the id pattern before use.
+    path("campaigns/<str:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
     # Before the call patterns as well: "review" is not a call id.
     path("calls/review/start", review_queues.review_start, name="review_start"),
     path("calls/review/done", review_queues.review_done, name="review_done"),
@@ -63,4 +81,5 @@ urlpatterns = [
     path("calls/<str:call_id>/review/skip", review_queues.review_skip, name="review_skip"),
     path("calls/<str:call_id>/outcome", reviews.call_outcome, name="call_outcome"),
     path("calls/<str:call_id>/notes/", notes.call_notes, name="call_notes"),
+    path("calls/<str:call_id>/scorecard", scorecards.call_scorecard, name="call_scorecard"),
 ]

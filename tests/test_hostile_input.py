@@ -88,6 +88,12 @@ def assert_allowlisted(request: httpx.Request) -> None:
         call_id = path.removeprefix(f"{API}/calls/")
         assert is_valid_call_id(call_id), f"unchecked call id upstream: {url}"
         assert not pairs, url
+    elif path == f"{API}/batch-calls":
+        assert set(keys) == AGENT_KEYS, url  # the campaigns page: limit and offset only
+    elif path.startswith(f"{API}/batch-calls/"):
+        campaign_id, _, rest = path.removeprefix(f"{API}/batch-calls/").partition("/")
+        assert is_valid_call_id(campaign_id), f"unchecked campaign id upstream: {url}"
+        assert (rest, set(keys)) in (("", set()), ("contacts", AGENT_KEYS)), url
     elif path.startswith(RECORDINGS_PATH):
         name = path.removeprefix(RECORDINGS_PATH)
         assert name.endswith(".mp3") and is_valid_call_id(name.removesuffix(".mp3")), url

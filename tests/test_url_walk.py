@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from calls.views.roles import GUARD_MARK
+from calls.views.scorecards import ADMIN_MARK
 from tests.views.test_recording import recorded_call
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,9 @@ def walk(values: dict[str, str]) -> list[Walked]:
 
 @pytest.fixture
 def urls(frozen_simulator) -> list[Walked]:
-    walked = walk({"call_id": recorded_call(frozen_simulator).id})
+    # A real campaign (the frozen simulator's active one): its page opens like any other.
+    campaign_id = "cmp_brightline_sales_202611"
+    walked = walk({"call_id": recorded_call(frozen_simulator).id, "campaign_id": campaign_id})
     for url in walked:  # the sample really reaches the pattern it was made for
         assert resolve(url.path).func == url.callback, f"{url.path} resolves elsewhere"
     return walked
@@ -118,6 +121,10 @@ def test_the_walk_finds_the_dashboard_and_the_admin(urls):
     dashboard |= {"call_review", "call_outcome", "review_start", "review_done"}
     dashboard |= {"review_sample", "review_skip"}
     dashboard |= {"agreement", "call_notes", "note_detail", "note_resolve", "for_you"}
+    dashboard |= {"campaign_list", "campaign_detail"}
+    dashboard |= {"recordings_zip"}  # staff in no group (Viewers) may, by default
+    dashboard |= {"scorecard_list", "scorecard_detail", "scorecard_new", "scorecard_edit"}
+    dashboard |= {"scorecard_retire", "call_scorecard"}
     assert {f"calls:{name}" for name in dashboard} <= names
     assert "login" in names and "admin:index" in names
     assert names >= ANONYMOUS_ALLOWED, "an allowlisted name no longer exists: drop it"
@@ -176,9 +183,10 @@ def test_signed_in_users_who_are_not_staff_are_refused_everywhere(client, django
 
 
 def test_staff_get_through(staff_client, urls):
-    """Staff are neither sent to sign in nor refused (the admin checks its own permissions)."""
+    """Staff are neither sent to sign in nor refused (the admin checks its own permissions, and
+    so do the pages that define scorecards: see the roles below)."""
     for url in urls:
-        if url.in_admin or url.name in ANONYMOUS_ALLOWED:
+        if url.in_admin or url.name in ANONYMOUS_ALLOWED or getattr(url.callback, ADMIN_MARK, 0):
             continue
         response = staff_client.get(url.path)
         sent_to_sign_in = (
@@ -201,21 +209,39 @@ WRITES_REVIEW_WORK = frozenset(
         "calls:call_outcome",
         "calls:review_sample",
         "calls:review_skip",
+        "calls:call_scorecard",
     }
 )
+# URL names only an Admin may use, whatever the method (defining scorecards).
+ADMIN_ONLY = frozenset({"calls:scorecard_new", "calls:scorecard_edit", "calls:scorecard_retire"})
 
 
 def _review_work_rows() -> tuple[int, ...]:
     """Every kind of row review work writes, counted."""
-    from calls.models import AuditEvent, OutcomeCorrection, Review, ReviewSample, TurnNote
+    from calls.models import (
+        AuditEvent,
+        CheckOverride,
+        OutcomeCorrection,
+        Review,
+        ReviewSample,
+        Scorecard,
+        ScorecardScore,
+        ScorecardVersion,
+        TurnNote,
+    )
 
     review_actions = ("review_call", "correct_outcome", "add_note", "resolve_note")
+    review_actions += ("score_call", "change_scorecard")
     return (
         Review.objects.count(),
         OutcomeCorrection.objects.count(),
         TurnNote.objects.count(),
         TurnNote.objects.filter(resolved_at__isnull=False).count(),
         ReviewSample.objects.count(),
+        ScorecardScore.objects.count(),
+        CheckOverride.objects.count(),
+        ScorecardVersion.objects.count(),
+        Scorecard.objects.filter(retired_at__isnull=False).count(),
         AuditEvent.objects.filter(action__in=review_actions).count(),
     )
 
@@ -229,6 +255,17 @@ def open_note(staff_user, frozen_simulator):
     return TurnNote.objects.create(pk=1, call_id=call_id, turn=1, text="x", author=staff_user)
 
 
+@pytest.fixture
+def scorecard(staff_user):
+    """A scorecard with the id the walk's samples use (1), applying to every call."""
+    from calls.models import Scorecard, ScorecardQuestion, ScorecardVersion
+
+    card = Scorecard.objects.create(pk=1, created_by=staff_user)
+    version = ScorecardVersion.objects.create(scorecard=card, number=1, name="Walk")
+    ScorecardQuestion.objects.create(version=version, position=1, text="Q", kind="yes_no")
+    return card
+
+
 def test_the_review_writes_are_walked(urls):
     assert {url.name for url in urls} >= WRITES_REVIEW_WORK
 
@@ -239,7 +276,7 @@ def test_every_view_guarded_for_reviewers_is_walked_as_a_review_write(urls):
     assert guarded <= WRITES_REVIEW_WORK
 
 
-def test_viewers_read_everything_and_write_no_review_work(staff_client, urls, open_note):
+def test_viewers_read_everything_and_write_no_review_work(staff_client, urls, open_note, scorecard):
     """A staff user in no group is a Viewer: every page opens, no POST writes review work, and
     a POST to a review URL is refused."""
     for url in urls:
@@ -248,12 +285,15 @@ def test_viewers_read_everything_and_write_no_review_work(staff_client, urls, op
         before = _review_work_rows()
         response = staff_client.post(url.path, {"turn": "1", "text": "x", "verdict": "pass"})
         assert _review_work_rows() == before, f"POST {url.path} ({url.name}) wrote as a Viewer"
-        if url.name in WRITES_REVIEW_WORK:
+        if url.name in WRITES_REVIEW_WORK | ADMIN_ONLY:
             assert response.status_code == 403, f"POST {url.path} answered {response.status_code}"
-        assert staff_client.get(url.path).status_code < 500, url.path
+        reading = staff_client.get(url.path)
+        assert reading.status_code < 500, url.path
+        if url.name in ADMIN_ONLY:
+            assert reading.status_code == 403, f"GET {url.path} answered {reading.status_code}"
 
 
-def test_reviewers_may_write_review_work(client, staff_user, urls, open_note):
+def test_reviewers_may_write_review_work(client, staff_user, urls, open_note, scorecard):
     from tests.notes.roles import make_reviewer
 
     client.force_login(make_reviewer(staff_user))
@@ -262,4 +302,37 @@ def test_reviewers_may_write_review_work(client, staff_user, urls, open_note):
             continue
         response = client.post(url.path, {"turn": "1", "text": "A note"})
         assert response.status_code not in (403, 405), f"POST {url.path} refused a Reviewer"
+        assert response.status_code < 500, url.path
+
+
+def test_every_view_only_an_admin_may_use_is_walked_as_one(urls):
+    """calls.views.scorecards.manage_scorecards_required marks its views: each is listed."""
+    assert {url.name for url in urls if getattr(url.callback, ADMIN_MARK, False)} == ADMIN_ONLY
+
+
+def test_reviewers_may_not_define_scorecards(client, staff_user, urls, scorecard):
+    from tests.notes.roles import make_reviewer
+
+    client.force_login(make_reviewer(staff_user))
+    for url in urls:
+        if url.name not in ADMIN_ONLY:
+            continue
+        before = _review_work_rows()
+        for method in (client.get, client.post):
+            response = method(url.path, {"name": "x", "action": "retire"})
+            assert response.status_code == 403, f"{url.path} let a Reviewer through"
+        assert _review_work_rows() == before, f"{url.path} wrote for a Reviewer"
+
+
+def test_admins_may_define_scorecards(client, staff_user, urls, scorecard):
+    from tests.scorecards.conftest import make_admin
+
+    client.force_login(make_admin(staff_user))
+    for url in urls:
+        if url.name not in ADMIN_ONLY:
+            continue
+        if url.name != "calls:scorecard_retire":  # POST only
+            assert client.get(url.path).status_code == 200, url.path
+        response = client.post(url.path, {"name": "x", "action": "retire"})
+        assert response.status_code not in (403, 405), f"POST {url.path} refused an Admin"
         assert response.status_code < 500, url.path

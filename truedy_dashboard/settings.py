@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "calls.views.recording_bundle.recordings_zip_link",
             ],
         },
     },
@@ -249,6 +250,10 @@ RECORDING_STREAMS_PER_USER = env.int("RECORDING_STREAMS_PER_USER", default=4)
 RECORDING_STREAM_DEADLINE = env.float("RECORDING_STREAM_DEADLINE", default=600.0)
 RECORDING_MIN_BYTES_PER_SECOND = env.int("RECORDING_MIN_BYTES_PER_SECOND", default=2048)
 RECORDING_THROUGHPUT_WINDOW = env.float("RECORDING_THROUGHPUT_WINDOW", default=10.0)
+# Download recordings (ZIP) of a list (calls/services/recording_bundle.py): at most this many
+# calls in one ZIP; Viewers may download recordings too (Reviewers and Admins always may).
+RECORDINGS_ZIP_MAX_CALLS = env.int("RECORDINGS_ZIP_MAX_CALLS", default=500)
+VIEWERS_MAY_DOWNLOAD_RECORDINGS = env.bool("VIEWERS_MAY_DOWNLOAD_RECORDINGS", default=True)
 
 # A person's access to one call (its page, fragments, audio) is one audit row per this many
 # seconds, however many requests it took (calls/services/audit.py).
@@ -401,6 +406,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-webhook-events": {
         "task": "calls.background.tasks.requeue_webhook_events",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+    # Automatic scorecard scores the archive lacks (a new scorecard version, a lost message).
+    "score-archive": {
+        "task": "calls.background.scoring.score_archive",
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },

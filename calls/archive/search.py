@@ -1,20 +1,40 @@
 """Searching the archive: the calls a list's filters and its `q` select, and the line that matched.
 
-Truedy cannot search transcripts, so `q` is answered from our archive (``ArchivedCall``) alone.
-Every word must appear (in any order) in the call's ``search_text``, the transcript and summary
-lower-cased by the archive; ``icontains`` works alike on SQLite and PostgreSQL.
+Truedy cannot search transcripts, so `q` is answered from our archive (``ArchivedCall``) alone,
+in the call's ``search_text`` (the transcript and summary, lower-cased by the archive). The
+syntax is web-search style (``parse_search``): every word must appear, in any order; ``"a
+phrase"`` must appear as written; ``-word`` and ``-"a phrase"`` must not appear.
+
+On PostgreSQL, full-text search answers: ``ArchivedCall.search_vector`` (a generated column
+with a GIN index) against a ``tsquery`` in the "english" configuration, so a word matches in any
+of its forms ("refunds" finds "refunded") and common words ("the", "and") are ignored; a search
+of nothing but such words scans instead, as SQLite does. The line shown under a hit is
+PostgreSQL's reading too: ``ts_rank`` picks the turn, ``ts_headline`` marks its words. On SQLite
+(development, tests) ``icontains`` scans ``search_text``: a word matches wherever its letters
+appear ("rout" finds "router"), with no stemming.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.search import SearchQuery, SearchQueryCombinable
+from django.db import connection
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.lookups import Exact
 
 from calls.archive.suspicious import suspicious_archived_calls
 from calls.labels import speaker
-from calls.models import ArchivedCall, Review, TurnNote
+from calls.models import (
+    SEARCH_AS_SPACES,
+    SEARCH_CONFIG,
+    ArchivedCall,
+    AutomaticScore,
+    Review,
+    TurnNote,
+)
 from calls.truedy.filters import CallFilters
 from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS
 
@@ -30,9 +50,56 @@ def search_words(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word.lower() for word in (text or "").split()))
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptSearch:
+    """What a search of words asks for: ``wanted`` words and phrases must all appear, no
+    ``unwanted`` one may; each lower-cased, a phrase's words joined by single spaces."""
+
+    wanted: tuple[str, ...] = ()
+    unwanted: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.wanted or self.unwanted)
+
+
+# A term: "a phrase" (its closing quote optional, as in a search engine) or a word, either one
+# negated by a leading "-". A word never starts with a quote; a lone "-" is a word.
+_TERM = re.compile(r'(-?)(?:"([^"]*)(?:"|$)|([^\s"]\S*))')
+
+
+def parse_search(text: str | None) -> TranscriptSearch:
+    """``text`` read as a web search: words, "phrases", -word, -"phrase"."""
+    wanted: dict[str, None] = {}
+    unwanted: dict[str, None] = {}
+    for match in _TERM.finditer(text or ""):
+        minus, phrase, word = match.groups()
+        if word is not None and minus:  # "-" then a word: the word, unwanted
+            term, chosen = word, unwanted
+        elif word is not None:
+            term, chosen = word, wanted
+        else:
+            term, chosen = phrase, unwanted if minus else wanted
+        term = " ".join(term.lower().split())
+        if term:
+            chosen[term] = None
+    return TranscriptSearch(tuple(wanted), tuple(unwanted))
+
+
+def full_text_search() -> bool:
+    """Whether the archive's database searches with full-text search (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
 def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
-    """Archived calls matching the list's filters (None or "" means no filter), newest first."""
-    calls = ArchivedCall.objects.all()
+    """Archived calls matching the list's filters (None or "" means no filter), newest first.
+
+    A campaign's filters must come resolved (``call_ids``: calls.services.campaigns)."""
+    # Never read back, and on PostgreSQL larger than the text it is made of.
+    calls = ArchivedCall.objects.defer("search_vector")
+    if filters.call_ids is not None:
+        calls = calls.filter(id__in=filters.call_ids)
+    elif filters.campaign:
+        raise ValueError("a campaign's call ids must be resolved before the archive is read")
     for name in ("agent_id", "status", "direction"):
         if getattr(filters, name):
             calls = calls.filter(**{name: getattr(filters, name)})
@@ -40,12 +107,88 @@ def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
         calls = calls.filter(created_at__gt=filters.created_after)
     if filters.created_before is not None:
         calls = calls.filter(created_at__lt=filters.created_before)
-    for word in search_words(filters.q):
-        calls = calls.filter(search_text__icontains=word)
+    search = parse_search(filters.q)
+    if search:
+        calls = calls.filter(_full_text_match(search) if full_text_search() else _scan(search))
     if filters.contact:
         calls = calls.filter(Q(to_number=filters.contact) | Q(from_number=filters.contact))
     calls = _with_review_work(calls, filters)
     return calls.order_by(F("created_at").desc(nulls_last=True), "-id")
+
+
+def _scan(search: TranscriptSearch) -> Q:
+    """``search`` as substrings of ``search_text``: a scan of every row."""
+    condition = Q()
+    for term in search.wanted:
+        condition &= Q(search_text__icontains=term)
+    for term in search.unwanted:
+        condition &= ~Q(search_text__icontains=term)
+    return condition
+
+
+def _full_text_match(search: TranscriptSearch) -> Q:
+    """``search`` against ``search_vector``, by its GIN index; a search of only words PostgreSQL
+    ignores ("the", "and") makes an empty query, which would find nothing, so it scans instead.
+    The query is made of constants: PostgreSQL decides which when it plans, and keeps the index
+    for every other search."""
+    query = _tsquery(search.wanted, search.unwanted)
+    empty = Exact(Func(query, function="numnode", output_field=IntegerField()), Value(0))
+    return Q(search_vector=query) | (Q(empty) & _scan(search))
+
+
+def _as_read(text: str) -> str:
+    """``text`` as the archive's vector reads search_text (calls.models.ArchiveSearchVector):
+    each of SEARCH_AS_SPACES a space, so every character keeps its place."""
+    for char in SEARCH_AS_SPACES:
+        text = text.replace(char, " ")
+    return text
+
+
+def _tsquery(wanted: Iterable[str], unwanted: Iterable[str] = ()) -> SearchQueryCombinable:
+    """Every ``wanted`` term and none of the ``unwanted`` ones (a word is a phrase of one)."""
+    query: SearchQueryCombinable | None = None
+    terms = [(term, False) for term in wanted] + [(term, True) for term in unwanted]
+    for term, invert in terms:
+        words = _as_read(term)
+        part = SearchQuery(words, config=SEARCH_CONFIG, search_type="phrase", invert=invert)
+        query = part if query is None else query & part
+    if query is None:
+        raise ValueError("a search needs at least one term")
+    return query
+
+
+# A search's hits, read once for both the page and the count (``archived_page``).
+_PAGE_OF_HITS = """
+WITH hits (id, created_at) AS MATERIALIZED ({hits})
+SELECT id, (SELECT count(*) FROM hits) FROM hits
+ORDER BY created_at DESC NULLS LAST, id DESC
+LIMIT %s OFFSET %s
+"""
+
+
+def archived_page(
+    filters: CallFilters, *, offset: int, limit: int
+) -> tuple[list[ArchivedCall], int]:
+    """``limit`` calls of ``matching_archived_calls(filters)`` from ``offset``, and how many
+    match in all.
+
+    A full-text search on PostgreSQL reads its hits once for both. Its GIN index neither orders
+    nor counts them (PostgreSQL rechecks every hit in the table), so the page's order and the
+    count each visit every hit: a word in a fifth of the archive spent as long counting as
+    ordering. The hits' ids and dates are kept instead (a MATERIALIZED CTE: filled before it is
+    ordered, whatever indexes may exist), counted and ordered there, and the page's rows read
+    by id."""
+    rows = matching_archived_calls(filters)
+    if not (full_text_search() and parse_search(filters.q)):
+        return list(rows[offset : offset + limit]), rows.count()
+    hits, params = rows.order_by().values_list("pk", "created_at").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_OF_HITS.replace("{hits}", hits), (*params, limit, offset))
+        page = cursor.fetchall()
+    if not page:  # past the last hit
+        return [], rows.count() if offset else 0
+    found = ArchivedCall.objects.defer("search_vector").in_bulk([call_id for call_id, _ in page])
+    return [found[call_id] for call_id, _ in page if call_id in found], page[0][1]
 
 
 UNREVIEWED = "unreviewed"
@@ -68,6 +211,9 @@ def _with_review_work(
         calls = calls.filter(
             Exists(TurnNote.objects.filter(call_id=OuterRef("id"), resolved_at__isnull=True))
         )
+    if filters.auto_score is not None:
+        scores = AutomaticScore.objects.within(*filters.auto_score)
+        calls = calls.filter(Exists(scores.filter(call_id=OuterRef("id"))))
     return calls
 
 
@@ -89,34 +235,111 @@ class MatchingLine:
 
 
 def matching_line(call: ArchivedCall, q: str | None) -> MatchingLine | None:
-    """The transcript turn or summary sentence holding the most of the search's words (the
-    first such), shortened around the first match; None without a search or a match."""
-    words = search_words(q)
-    if not words:
-        return None
+    """``matching_lines`` for one call."""
+    return matching_lines([call], q).get(call.id)
+
+
+def matching_lines(calls: Iterable[ArchivedCall], q: str | None) -> dict[str, MatchingLine]:
+    """For each of ``calls`` (a page of hits) that has one, the transcript turn or summary
+    sentence holding the most of the search's wanted words and phrases (on PostgreSQL, of
+    those the one ``ts_rank`` ranks first; else the first), shortened around its first match.
+    One query for the page on PostgreSQL."""
+    wanted = parse_search(q).wanted
+    if not wanted:
+        return {}
+    calls = list(calls)
+    found = _lines_by_full_text(calls, wanted) if full_text_search() else {}
+    for call in calls:  # SQLite; on PostgreSQL, a search of only words it ignores
+        if call.id not in found and (line := _line_by_scan(call, wanted)) is not None:
+            found[call.id] = line
+    return found
+
+
+def _line_by_scan(call: ArchivedCall, wanted: tuple[str, ...]) -> MatchingLine | None:
     best: tuple[int, str, str, float | None] | None = None
     for source, text, seconds in _candidates(call):
         lowered = text.lower()
-        score = sum(1 for word in words if word in lowered)
+        score = sum(1 for term in wanted if term in lowered)
         if score and (best is None or score > best[0]):
             best = (score, source, text, seconds)
-            if score == len(words):
+            if score == len(wanted):
                 break
     if best is None:
         return None
     _, source, text, seconds = best
-    return MatchingLine(source, _parts(_shorten(text, words), words), seconds)
+    spans = [match.span() for match in _pattern(wanted).finditer(text)]
+    return MatchingLine(source, _shown(text, spans), seconds)
+
+
+# ts_headline marks the words it matched with these (characters of Unicode's private use area,
+# taken out of the text first, so they cannot be in it).
+_START, _STOP = "\ue000", "\ue001"
+_MARKED = re.compile(f"{_START}([^{_STOP}]*){_STOP}")
+# The best candidate of each call: most terms matched, then ts_rank, then the first; headlined.
+_LINES_SQL = """
+SELECT best.i, ts_headline(%(config)s::regconfig, best.t, {any}, %(options)s)
+FROM (
+    SELECT DISTINCT ON (u.n) u.n, u.i, u.t
+    FROM unnest(%(numbers)s::int[], %(texts)s::text[]) WITH ORDINALITY AS u(n, t, i),
+        LATERAL to_tsvector(%(config)s::regconfig, u.t) AS v
+    WHERE v @@ ({any})
+    ORDER BY u.n, {score} DESC, ts_rank(v, {any}) DESC, u.i
+) AS best
+"""
+
+
+def _lines_by_full_text(
+    calls: list[ArchivedCall], wanted: tuple[str, ...]
+) -> dict[str, MatchingLine]:
+    """The lines PostgreSQL finds: stemmed as the search was, each turn read as a document."""
+    numbers: list[int] = []
+    texts: list[str] = []  # as the vector reads them: the same length as shown
+    where: list[tuple[str, str, str, float | None]] = []
+    for number, call in enumerate(calls):
+        for source, text, seconds in _candidates(call):
+            shown = text.replace(_START, "").replace(_STOP, "").replace("\x00", "")
+            numbers.append(number)
+            texts.append(_as_read(shown))
+            where.append((call.id, source, shown, seconds))
+    if not texts:
+        return {}
+    term = [f"phraseto_tsquery(%(config)s::regconfig, %(term{k})s)" for k in range(len(wanted))]
+    sql = _LINES_SQL.format(
+        any=" || ".join(term), score=" + ".join(f"(v @@ {one})::int" for one in term)
+    )
+    params: dict[str, Any] = {
+        "config": SEARCH_CONFIG,
+        "options": f'HighlightAll=true, StartSel="{_START}", StopSel="{_STOP}"',
+        "numbers": numbers,
+        "texts": texts,
+        **{f"term{k}": _as_read(term) for k, term in enumerate(wanted)},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = {}
+    for index, headline in rows:
+        call_id, source, shown, seconds = where[index - 1]  # WITH ORDINALITY counts from 1
+        spans, at = [], 0
+        for number, piece in enumerate(_MARKED.split(headline)):  # text, match, ..., text
+            if number % 2:
+                spans.append((at, at + len(piece)))
+            at += len(piece)
+        found[call_id] = MatchingLine(source, _shown(shown, spans), seconds)
+    return found
 
 
 def _candidates(call: ArchivedCall) -> Iterator[tuple[str, str, float | None]]:
+    """Each turn and summary sentence: (source, text with its spaces made single, seconds)."""
     turns = call.transcript if isinstance(call.transcript, list) else ()
     for turn in turns:  # stored as Truedy sent them: checked, not trusted
         if isinstance(turn, dict) and isinstance(turn.get("text"), str):
             who = turn.get("speaker")
-            yield speaker(who if isinstance(who, str) else ""), turn["text"], _start(turn)
+            text = " ".join(turn["text"].split())
+            yield speaker(who if isinstance(who, str) else ""), text, _start(turn)
     for sentence in _SENTENCE_END.split(call.summary or ""):
         if sentence:
-            yield "Summary", sentence, None
+            yield "Summary", " ".join(sentence.split()), None
 
 
 def _start(turn: dict[str, object]) -> float | None:
@@ -127,37 +350,44 @@ def _start(turn: dict[str, object]) -> float | None:
     return float(value) if 0 <= value < 10**7 else None
 
 
-def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, so "call" does not cut "callback" short.
-    alternatives = sorted(words, key=len, reverse=True)
-    return re.compile("|".join(re.escape(word) for word in alternatives), re.IGNORECASE)
+    alternatives = sorted(terms, key=len, reverse=True)
+    return re.compile("|".join(re.escape(term) for term in alternatives), re.IGNORECASE)
 
 
-def _shorten(text: str, words: tuple[str, ...]) -> str:
-    """``text`` cut to about LINE_CHARS around its first match, at spaces where there are any."""
-    text = " ".join(text.split())
-    if len(text) <= LINE_CHARS:
-        return text
-    first = _pattern(words).search(text)
-    start = max(0, (first.start() if first else 0) - CONTEXT_BEFORE)
-    if start:
-        space = text.find(" ", start, first.start() if first else None)
-        start = space + 1 if space != -1 else start
-    end = min(len(text), start + LINE_CHARS)
+def _shown(text: str, spans: list[tuple[int, int]]) -> tuple[tuple[str, bool], ...]:
+    """``text`` as ``(text, is_match)`` parts, cut to about LINE_CHARS around its first match
+    (``spans``: where the matches are) at spaces where there are any; a match the cut would
+    split is shown unmarked."""
+    start, end = 0, len(text)
+    if len(text) > LINE_CHARS:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - CONTEXT_BEFORE)
+        if start:
+            space = text.find(" ", start, first if spans else None)
+            start = space + 1 if space != -1 else start
+        end = min(len(text), start + LINE_CHARS)
+        if end < len(text):
+            space = text.rfind(" ", start + LINE_CHARS // 2, end)
+            end = space if space != -1 else end
+    parts: list[tuple[str, bool]] = [(ELLIPSIS, False)] if start else []
+    at = start
+    for begin, finish in spans:
+        if begin < at or finish > end or begin == finish:
+            continue
+        if begin > at:
+            parts.append((text[at:begin], False))
+        parts.append((text[begin:finish], True))
+        at = finish
+    if at < end:
+        parts.append((text[at:end], False))
     if end < len(text):
-        space = text.rfind(" ", start + LINE_CHARS // 2, end)
-        end = space if space != -1 else end
-    return (ELLIPSIS if start else "") + text[start:end] + (ELLIPSIS if end < len(text) else "")
-
-
-def _parts(text: str, words: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
-    parts: list[tuple[str, bool]] = []
-    at = 0
-    for match in _pattern(words).finditer(text):
-        if match.start() > at:
-            parts.append((text[at : match.start()], False))
-        parts.append((match.group(), True))
-        at = match.end()
-    if at < len(text):
-        parts.append((text[at:], False))
-    return tuple(parts)
+        parts.append((ELLIPSIS, False))
+    merged: list[tuple[str, bool]] = []
+    for part in parts:
+        if merged and not part[1] and not merged[-1][1]:
+            merged[-1] = (merged[-1][0] + part[0], False)
+        else:
+            merged.append(part)
+    return tuple(merged)

@@ -152,8 +152,8 @@ def _apply(archived: ArchivedCall, call: Call, *, replace: bool) -> bool:
         archived.duration_seconds = call.duration_seconds
         archived.cost_cents = call.cost_cents
         archived.metadata = dict(call.metadata)
-    if call.recording_url and talked(call):
-        archived.has_recording = True
+    if (call.recording_url or call.recording_link_expired) and talked(call):
+        archived.has_recording = True  # a dead link still says the call was recorded
     elif replace and status_rank(call.status) == TERMINAL_RANK and not archived.has_recording:
         archived.has_recording = False
     if call.summary and (replace or not archived.summary):

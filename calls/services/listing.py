@@ -3,7 +3,8 @@
 One place decides where a list is read from. A page comes from the archive only when it must
 (a search, which Truedy cannot do, or a range older than Truedy's retention); a read of every
 matching call (the totals, the CSV export) also when a sync has covered the range, sparing
-Truedy's rate limit.
+Truedy's rate limit. A campaign's list is its calls picked by id (calls.services.campaigns):
+from the archive when it holds them all, else partly from Truedy one call at a time.
 """
 
 import dataclasses
@@ -14,11 +15,14 @@ from calls.archive.coverage import ArchiveReach, archive_covers, archive_reach
 from calls.archive.freshness import archive_freshness
 from calls.archive.search import (
     MatchingLine,
+    archived_page,
     lists_from_archive,
     matching_archived_calls,
-    matching_line,
+    matching_lines,
 )
 from calls.archive.store import to_record
+from calls.services import campaigns
+from calls.services.campaigns import CampaignSource
 from calls.truedy.errors import TruedyError
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call, CallPage
@@ -36,20 +40,28 @@ class ListPage:
     matches: dict[str, MatchingLine]  # call id -> the line a search matched
     reach: ArchiveReach | None = None  # for a search: what the archive can find at all
     covered: bool = False  # the archive holds every call the filters can select
+    campaign: CampaignSource | None = None  # a campaign's list: where its calls came from
 
 
 def pages_from_archive(filters: CallFilters) -> bool:
-    """The list's pages come from the archive (a search, or older than Truedy keeps)."""
+    """The list's pages are not Truedy's list pages: they come from the archive (a search, or
+    older than Truedy keeps), or are a campaign's calls picked by id."""
     return lists_from_archive(filters, gateway.now())
 
 
 def archive_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
-    """One page of the list from the archive (without its matching lines)."""
+    """One page of a list ``pages_from_archive`` says is not Truedy's (without its matching
+    lines): from the archive, or a campaign's."""
+    if filters.campaign:
+        return _campaign_page(filters, page=page, per_page=per_page).page
     return _archive_page(filters, page=page, per_page=per_page)[0]
 
 
 def list_page(filters: CallFilters, *, page: int, per_page: int) -> ListPage:
-    """Raises ``TruedyError`` when Truedy has to be asked, fails, and nothing cached stands in."""
+    """Raises ``TruedyError`` when Truedy has to be asked, fails, and nothing cached stands in
+    (``NotFound`` for a campaign Truedy does not have)."""
+    if filters.campaign:
+        return _campaign_page(filters, page=page, per_page=per_page)
     if pages_from_archive(filters):
         calls, matches = _archive_page(filters, page=page, per_page=per_page)
         reach = archive_reach() if filters.searches else None
@@ -63,17 +75,35 @@ def _archive_page(
     filters: CallFilters, *, page: int, per_page: int
 ) -> tuple[CallPage, dict[str, MatchingLine]]:
     """One page of the list from the archive, with each row's matching line for a search."""
-    rows = matching_archived_calls(filters)
     offset = (page - 1) * per_page
-    chosen = list(rows[offset : offset + per_page])
+    chosen, total = archived_page(filters, offset=offset, limit=per_page)
     calls = CallPage(
         calls=tuple(to_record(row) for row in chosen),
-        total=rows.count(),
+        total=total,
         limit=per_page,
         offset=offset,
     )
-    lines = {row.id: matching_line(row, filters.q) for row in chosen}
-    return calls, {call_id: line for call_id, line in lines.items() if line is not None}
+    return calls, matching_lines(chosen, filters.q)
+
+
+def _campaign_page(filters: CallFilters, *, page: int, per_page: int) -> ListPage:
+    """A page of a campaign's calls: in SQL when the archive holds them all (or for a search,
+    which looks in the archive only), else from the calls read one by one."""
+    found = campaigns.campaign_calls(filters)
+    searching = filters.archive_only
+    from_archive = searching or found.all_archived
+    if from_archive:
+        calls, matches = _archive_page(found.filters, page=page, per_page=per_page)
+        source = campaigns.archived_source(found, searched=searching)
+    else:
+        every, source = campaigns.read_calls(found)
+        offset = (page - 1) * per_page
+        calls = CallPage(tuple(every[offset : offset + per_page]), len(every), per_page, offset)
+        matches = {}
+    reach = archive_reach() if searching else None
+    covered = searching and archive_holds_everything(filters)
+    names = agent_names_if_possible()
+    return ListPage(calls, from_archive, names, matches, reach, covered, campaign=source)
 
 
 def archive_holds_everything(filters: CallFilters) -> bool:
@@ -84,16 +114,34 @@ def archive_holds_everything(filters: CallFilters) -> bool:
 
 def reads_archive(filters: CallFilters, now: datetime) -> bool:
     """Whether every call matching ``filters`` is better read from the archive than from Truedy:
-    a search or a range Truedy no longer keeps (it has to be), or one a sync has covered."""
+    a search or a range Truedy no longer keeps (it has to be), or one a sync has covered; a
+    campaign when the archive holds all its calls (or for a search)."""
+    if filters.campaign:
+        return filters.archive_only or campaigns.campaign_calls(filters).all_archived
     return lists_from_archive(filters, now) or archive_covers(filters, now)
 
 
+def resolved(filters: CallFilters) -> CallFilters:
+    """``filters`` ready for the archive: a campaign's call ids filled in."""
+    return campaigns.with_call_ids(filters)
+
+
 def every_matching_call(filters: CallFilters) -> Iterator[Call]:
-    """Every call the filters select, newest first, from wherever ``reads_archive`` says."""
+    """Every call the filters select, newest first, from wherever ``reads_archive`` says (the
+    calls of a campaign the archive lacks: read one by one, as its list is)."""
+    if filters.campaign:
+        found = campaigns.campaign_calls(filters)
+        if filters.archive_only or found.all_archived:
+            return _archived_calls(found.filters)
+        return iter(campaigns.read_calls(found)[0])
     if reads_archive(filters, gateway.now()):
-        rows = matching_archived_calls(filters).defer("search_text")
-        return (to_record(row) for row in rows.iterator(chunk_size=ARCHIVE_CHUNK))
+        return _archived_calls(filters)
     return iter_matching_calls(filters.without_search())
+
+
+def _archived_calls(filters: CallFilters) -> Iterator[Call]:
+    rows = matching_archived_calls(filters).defer("search_text")
+    return (to_record(row) for row in rows.iterator(chunk_size=ARCHIVE_CHUNK))
 
 
 def agent_names_if_possible() -> dict[str, str]:

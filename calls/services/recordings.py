@@ -11,7 +11,7 @@ from calls.archive.store import get_archived
 from calls.models import ArchivedCall
 from calls.truedy.client import RecordingStream
 from calls.truedy.errors import TruedyError
-from calls.truedy.lifecycle import RecordingState, recording_state
+from calls.truedy.lifecycle import RecordingState, is_live, recording_state
 from calls.truedy.records import Call
 from calls.upstream import reads
 
@@ -32,13 +32,32 @@ def open_recording(
 
 def recording_state_for_page(call: Call, now: datetime, archived: ArchivedCall | None) -> str:
     """What the recording section shows: a ``RecordingState`` value, or ``ARCHIVED`` when
-    Truedy's link is gone but the archive holds a copy (the recording view then streams that)."""
-    state = recording_state(call, now)
-    value: str = state.value
-    if state is RecordingState.AVAILABLE:
-        return value
-    if archived is None and state is RecordingState.EXPIRED:
+    Truedy's link is gone but the archive holds a copy (the recording view then streams that).
+
+    "Expired" is said only of a recording that existed: not of a call whose agent has recording
+    off (``OFF``), nor of one the archive knows never had a link (``NONE``)."""
+    if call.recording_url:
+        return RecordingState.AVAILABLE.value
+    if archived is None and not is_live(call):
         archived = get_archived(call.id)
     if archived is not None and archived.recording:
         return ARCHIVED
-    return value
+    state = recording_state(
+        call,
+        now,
+        recording_enabled=agent_records(call.agent_id),
+        had_recording=archived.has_recording if archived is not None else None,
+    )
+    return state.value
+
+
+def agent_records(agent_id: str | None) -> bool | None:
+    """Whether the call's agent records its calls (None: not known, e.g. a deleted agent, or
+    Truedy out of reach with no agents cached)."""
+    if not agent_id:
+        return None
+    try:
+        agents = reads.list_agents()
+    except TruedyError:
+        agents = reads.list_agents(cached_only=True)
+    return next((agent.recording_enabled for agent in agents if agent.id == agent_id), None)

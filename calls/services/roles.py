@@ -8,10 +8,13 @@ a user this module cannot place is a Viewer.
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 REVIEW_PERMISSION = "calls.review_calls"
+# Defining and changing scorecards (the Admin role; migration 0009_scorecards).
+SCORECARD_PERMISSION = "calls.manage_scorecards"
 _APP_LABEL, _CODENAME = REVIEW_PERMISSION.split(".")
 
 VIEWER, REVIEWER, ADMIN = "Viewer", "Reviewer", "Admin"
@@ -23,6 +26,24 @@ def can_review(user: Any) -> bool:
         return False
     staff = bool(getattr(user, "is_staff", False)) and user.is_active
     return staff and user.has_perm(REVIEW_PERMISSION)
+
+
+def can_manage_scorecards(user: Any) -> bool:
+    """Whether ``user`` may define and change scorecards: an active staff Admin."""
+    if user is None or not user.is_authenticated:
+        return False
+    staff = bool(getattr(user, "is_staff", False)) and user.is_active
+    return staff and user.has_perm(SCORECARD_PERMISSION)
+
+
+def can_download_recordings(user: Any) -> bool:
+    """Whether ``user`` may download recordings (the list's ZIP): Reviewers and Admins always,
+    a Viewer while VIEWERS_MAY_DOWNLOAD_RECORDINGS allows (it will govern playing too)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not getattr(user, "is_staff", False):
+        return False
+    return can_review(user) or bool(settings.VIEWERS_MAY_DOWNLOAD_RECORDINGS)
 
 
 def role_name(user: Any) -> str:

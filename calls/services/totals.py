@@ -16,7 +16,7 @@ database on every request, so a verdict or a correction shows at once.
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from calls.archive.search import matching_archived_calls
 from calls.models import OutcomeCorrection, Review, Verdict
 from calls.services import corrections, reviews
-from calls.services.listing import reads_archive
+from calls.services.listing import every_matching_call, reads_archive, resolved
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call, CallPage
 from calls.upstream import cache, gateway, paging, reads
@@ -90,7 +90,9 @@ def for_filters(filters: CallFilters, *, zone: ZoneInfo) -> Totals:
     now = gateway.now()
     today = now.astimezone(zone).date()
     if reads_archive(filters, now):
-        return archive_totals(filters, zone=zone, today=today)
+        return archive_totals(resolved(filters), zone=zone, today=today)
+    if filters.campaign:  # its calls read one by one (calls.services.campaigns), as its list
+        return with_review_work(calls_totals(every_matching_call(filters), filters, zone, today))
     api_filters = filters.without_search()
     # Cached like a list page, stale-if-error, one computation per key at a time; each page it
     # reads passes the breaker and the cool-down on its own.
@@ -190,6 +192,16 @@ def truedy_totals(filters: CallFilters, *, zone: ZoneInfo, today: date) -> Total
     if running.counted < limit:
         count = running.counted  # read to the end: what was counted is exact
     return running.totals(count, filters, today)
+
+
+def calls_totals(
+    calls: Iterable[Call], filters: CallFilters, zone: ZoneInfo, today: date
+) -> Totals:
+    """Totals of calls already read (every one counted)."""
+    running = _Running(zone)
+    for call in calls:
+        running.add(call)
+    return running.totals(running.counted, filters, today)
 
 
 class _Running:

@@ -28,6 +28,9 @@ class AgentSpec:
     numbers: tuple[str, ...]  # "us" | "uk" per phone number
     listed: bool = True  # False: deleted, yet its calls remain
     cents_per_minute: int = 9
+    # Truedy's agent setting, off unless turned on (agents API). Inbound calls follow it, so an
+    # agent with it off has no recordings; those with it on record most calls, not all.
+    recording_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ SPECS: tuple[AgentSpec, ...] = (
         created_days=420.0,
         numbers=("us", "us"),
         cents_per_minute=12,
+        recording_enabled=True,
     ),
     AgentSpec(
         name=f"Jordan {DASH} Northwind Internet Support",
@@ -83,6 +87,7 @@ SPECS: tuple[AgentSpec, ...] = (
         created_days=410.0,
         numbers=("us", "uk"),
         cents_per_minute=9,
+        recording_enabled=True,
     ),
     AgentSpec(
         name=f"Riley {DASH} Maple Dental Appointments",
@@ -99,6 +104,7 @@ SPECS: tuple[AgentSpec, ...] = (
         created_days=400.0,
         numbers=("us",),
         cents_per_minute=7,
+        recording_enabled=True,
     ),
     AgentSpec(
         name=f"Leo {DASH} Payment Reminders",

@@ -1,8 +1,10 @@
-"""The API routes: list calls, get one call, list agents."""
+"""The API routes: list calls, get one call, list agents; batch calls (campaigns) and their
+contacts."""
 
 import re
 from typing import Any
 
+from .campaigns import CAMPAIGN_STATUSES, CONTACT_STATUSES, RUNNING, Campaigns
 from .data import DIRECTIONS, STATUSES, DataSet
 from .isotime import format_us, parse_iso
 from .messages import SimResponse, error_response, json_response
@@ -11,6 +13,8 @@ from .render import Renderer, View
 AGENT_STATUSES = ("active", "paused", "draft", "archived")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+DEFAULT_BATCH_LIMIT = 50  # the batch-call endpoints' documented default
+BATCH_CALLS = "/batch-calls"
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
@@ -58,9 +62,10 @@ def _instant(query: dict[str, str], name: str) -> int | None:
 
 
 class Api:
-    def __init__(self, data: DataSet, renderer: Renderer) -> None:
+    def __init__(self, data: DataSet, renderer: Renderer, campaigns: Campaigns) -> None:
         self._data = data
         self._renderer = renderer
+        self._campaigns = campaigns
 
     def route(self, route: str, query: dict[str, str], view: View, request_id: str) -> SimResponse:
         try:
@@ -70,6 +75,14 @@ class Api:
                 return self.get_call(route[len("/calls/") :], view, request_id)
             if route == "/agents":
                 return self.list_agents(query, view, request_id)
+            if route == BATCH_CALLS:
+                return self.list_campaigns(query, view, request_id)
+            if route.startswith(BATCH_CALLS + "/"):
+                rest = route[len(BATCH_CALLS) + 1 :].split("/")
+                if len(rest) == 1 and rest[0]:
+                    return self.get_campaign(rest[0], view, request_id)
+                if len(rest) == 2 and rest[0] and rest[1] == "contacts":
+                    return self.list_campaign_contacts(rest[0], query, view, request_id)
         except ValidationError as error:
             return error_response(
                 422,
@@ -127,6 +140,47 @@ class Api:
         page = [self._renderer.agent(a, view) for a in agents[offset : offset + limit]]
         return json_response(
             200, _page(page, len(agents), limit, offset, view, request_id), request_id
+        )
+
+    # --- batch calls ---------------------------------------------------------------------------
+
+    def list_campaigns(self, query: dict[str, str], view: View, request_id: str) -> SimResponse:
+        limit = _integer(query, "limit", DEFAULT_BATCH_LIMIT, 1, MAX_LIMIT)
+        offset = _integer(query, "offset", 0, 0, None)
+        status = _choice(query, "status", (*CAMPAIGN_STATUSES, RUNNING))
+        if status == RUNNING:
+            status = "active"
+        states = [
+            self._campaigns.state(plan, view.now) for plan in self._campaigns.visible(view.now)
+        ]
+        matches = [state for state in states if status is None or state.status == status]
+        page = [self._renderer.campaign(state, view) for state in matches[offset : offset + limit]]
+        return json_response(
+            200, _page(page, len(matches), limit, offset, view, request_id), request_id
+        )
+
+    def get_campaign(self, campaign_id: str, view: View, request_id: str) -> SimResponse:
+        plan = self._campaigns.by_id.get(campaign_id)
+        if plan is None or plan.created_us > view.now:
+            return not_found(request_id, f"No batch call with id {campaign_id!r}.")
+        data = self._renderer.campaign(self._campaigns.state(plan, view.now), view)
+        return json_response(200, {"data": data, "meta": _meta(view, request_id)}, request_id)
+
+    def list_campaign_contacts(
+        self, campaign_id: str, query: dict[str, str], view: View, request_id: str
+    ) -> SimResponse:
+        plan = self._campaigns.by_id.get(campaign_id)
+        if plan is None or plan.created_us > view.now:
+            return not_found(request_id, f"No batch call with id {campaign_id!r}.")
+        limit = _integer(query, "limit", DEFAULT_BATCH_LIMIT, 1, MAX_LIMIT)
+        offset = _integer(query, "offset", 0, 0, None)
+        status = _choice(query, "status", CONTACT_STATUSES)
+        rows = self._renderer.campaign_contacts(self._campaigns.state(plan, view.now), view)
+        if status is not None:
+            rows = [row for row in rows if row["call_status"] == status]
+        page = rows[offset : offset + limit]
+        return json_response(
+            200, _page(page, len(rows), limit, offset, view, request_id), request_id
         )
 
 

@@ -15,6 +15,7 @@ import httpx
 
 from .api import Api, not_found
 from .audio import AudioFiles, http_date
+from .campaigns import Campaigns
 from .clock import Clock
 from .control import CALLS_PATH, CONTROL_PREFIX, MAX_BODY_BYTES, PlacementError, placed, placement
 from .data import CallSkeleton, DataSet
@@ -95,8 +96,11 @@ class Simulator:
             recordings=load_manifest(self.recordings_dir),
         )
         self._signer = LinkSigner(secret_for_seed(seed))
-        self._renderer = Renderer(self.data, self._signer, transcript_delay_seconds)
-        self._api = Api(self.data, self._renderer)
+        self.campaigns = Campaigns(self.data)
+        self._renderer = Renderer(
+            self.data, self._signer, transcript_delay_seconds, campaigns=self.campaigns
+        )
+        self._api = Api(self.data, self._renderer, self.campaigns)
         self._audio = AudioFiles()
         self._requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._requests_lock = threading.Lock()

@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .agents import Agent
+from .campaigns import (
+    CONTACTED,
+    CONTACTS_VOCABULARY,
+    RUNNING,
+    TIMEZONE,
+    Campaigns,
+    State,
+    contact_status,
+)
 from .conversations import Profile, build_profile, build_turns
 from .data import CallSkeleton, DataSet
 from .isotime import US, format_us
@@ -55,9 +64,16 @@ class _LRU(Generic[V]):
 
 
 class Renderer:
-    def __init__(self, data: DataSet, signer: LinkSigner, transcript_delay_seconds: float) -> None:
+    def __init__(
+        self,
+        data: DataSet,
+        signer: LinkSigner,
+        transcript_delay_seconds: float,
+        campaigns: Campaigns | None = None,
+    ) -> None:
         self._data = data
         self._signer = signer
+        self._campaigns = campaigns
         self._delay_us = round(transcript_delay_seconds * US)
         self._profiles: _LRU[Profile] = _LRU(8192)
         self._turns: _LRU[list[dict[str, Any]]] = _LRU(64)
@@ -103,7 +119,7 @@ class Renderer:
         item["duration_seconds"] = duration
         cost = self._cost(call, duration) if ended else (0 if status == "failed" else None)
         item["cost_credits" if view.reference else "cost_cents"] = cost
-        item["outcome"] = call.outcome if status == "ended" else None
+        item["outcome"] = self._outcome(call) if status == "ended" else None
         summary = None
         if status == "failed" or (analysed and call.transcribed):
             summary = profile.summary
@@ -123,7 +139,61 @@ class Renderer:
             "created_at": format_us(agent.created_us, 6 if view.reference else 0),
             "system_prompt": agent.system_prompt,
             "phone_numbers": list(agent.phone_numbers),
+            "recording_enabled": agent.spec.recording_enabled,
         }
+
+    def campaign(self, state: State, view: View) -> dict[str, Any]:
+        """A batch call with its counters (GET /batch-calls, GET /batch-calls/{id})."""
+        plan = state.plan
+        digits = 6 if view.reference else 0
+        status = RUNNING if view.reference and state.status == "active" else state.status
+        return {
+            "id": plan.id,
+            "name": plan.name,
+            "status": status,
+            "agent_id": plan.agent.id,
+            "from_number": plan.agent.phone_numbers[0] if plan.agent.phone_numbers else None,
+            "schedule_type": "scheduled" if plan.scheduled else "immediate",
+            "scheduled_at": format_us(plan.start_us, digits) if plan.scheduled else None,
+            "timezone": TIMEZONE,
+            "concurrency": plan.concurrency,
+            "retry_attempts": plan.retry_attempts,
+            "total_contacts": state.total_contacts,
+            "called": state.called,
+            "completed": state.completed,
+            "failed": state.failed,
+            "pending": len(state.pending),
+            "created_at": format_us(plan.created_us, digits),
+            "updated_at": format_us(state.updated_us, digits),
+        }
+
+    def campaign_contacts(self, state: State, view: View) -> list[dict[str, Any]]:
+        """Every contact of a campaign, in dial order, then the ones still to call."""
+        rows = []
+        for call in state.calls:
+            profile = self.profile(call)
+            rows.append(
+                {
+                    "contact_id": profile.metadata["contact_id"],
+                    "phone_number": profile.contact_number,
+                    "first_name": profile.persona["first"],
+                    "call_status": contact_status(call, view.now),
+                    "call_id": call.id,
+                    "called_at": format_us(call.created, 6 if view.reference else call.digits),
+                }
+            )
+        for contact in state.pending:
+            rows.append(
+                {
+                    "contact_id": contact.contact_id,
+                    "phone_number": contact.phone_number,
+                    "first_name": contact.first_name,
+                    "call_status": "pending",
+                    "call_id": None,
+                    "called_at": None,
+                }
+            )
+        return rows
 
     def transcript_at(self, call: CallSkeleton) -> int | None:
         """When the call's transcript appears in the API (`call` above), or None if never."""
@@ -140,6 +210,17 @@ class Renderer:
 
     def _agent(self, call: CallSkeleton) -> Agent:
         return self._data.agents_by_id[call.agent_id]
+
+    def _outcome(self, call: CallSkeleton) -> str | None:
+        """A campaign's calls are labelled in the contacts API's words (`no_answer`,
+        `contacted`); a recorded call keeps its recording's label."""
+        if call.recording is not None or self._campaigns is None:
+            return call.outcome
+        if self._campaigns.holding(call) is None:
+            return call.outcome
+        if call.outcome is None:
+            return CONTACTED if call.started is not None else None
+        return CONTACTS_VOCABULARY.get(call.outcome, call.outcome)
 
     def _transcript(self, call: CallSkeleton, analysed: bool) -> list[dict[str, Any]] | None:
         if not analysed or not call.transcribed:

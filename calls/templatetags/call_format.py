@@ -15,16 +15,22 @@ from django.utils.safestring import mark_safe
 from calls import labels
 from calls.archive.search import MatchingLine
 from calls.models import Verdict
+from calls.services import live
 from calls.services.corrections import EffectiveOutcome
 from calls.services.reviews import ReviewFacts
+from calls.services.row_media import Media, RowMedia
 from calls.services.transcripts import TimedTurn
 from calls.truedy.records import SPEAKER_LABELS, Call
+from calls.upstream.gateway import now as upstream_now
 
 register = template.Library()
 
 label = register.filter("label", labels.label)
 speaker = register.filter("speaker", labels.speaker)
 dollars = register.filter("dollars", labels.dollars)
+
+# The list's columns (call_list.html's <thead>): a search hit's row spans them all.
+TABLE_COLUMNS = 10
 
 
 @register.filter
@@ -104,10 +110,12 @@ def call_table_rows(
     find: str = "",
     verdicts: Mapping[str, ReviewFacts] | None = None,
     outcomes: Mapping[str, EffectiveOutcome] | None = None,
+    media: Mapping[str, RowMedia] | None = None,
 ) -> str:
     """The list's <tr>s: ``call_rows`` is ``[(call, matching line or None), ...]``; ``find``
     is the search whose matching lines they carry; ``verdicts`` and ``outcomes`` the review
-    work on them (a call's latest verdict, its outcome after corrections).
+    work on them (a call's latest verdict, its outcome after corrections); ``media`` whether
+    each has a recording and a transcript (``calls.services.row_media``).
 
     Built in Python for the same reason as the transcript: through the template's filters a
     50-row page spent most of its time in ~600 filter calls. Every value from Truedy is
@@ -116,6 +124,7 @@ def call_table_rows(
     # One reverse() for the page; each id is quoted as reverse() would, "/" included, so an odd
     # id from Truedy makes a link to our 404 page rather than a broken page.
     prefix = reverse("calls:call_detail", args=["-"])[:-2]
+    now = upstream_now()  # the live updates' data- attributes judge every row on one clock
     suffix = f"/?{row_query}"
     parts = []
     for call, line in call_rows:
@@ -129,7 +138,7 @@ def call_table_rows(
         outcome = outcome_html(call.outcome, (outcomes or {}).get(call.id))
         verdict = verdict_html((verdicts or {}).get(call.id))
         parts.append(
-            "<tr>"
+            f"<tr{live.row_data(call, now)}>"
             f'<td data-label="Created"><a class="row-link" href="{_escape(href)}">{when}</a></td>'
             f'<td data-label="Agent">{_escape(agent_name(call.agent_id, agent_names) or "—")}</td>'
             f'<td data-label="Direction">{_escape(label(call.direction) or "—")}</td>'
@@ -137,6 +146,7 @@ def call_table_rows(
             f"{_escape(label(call.status))}</span></td>"
             f'<td data-label="Contact">{_escape(call.contact_number or "—")}</td>'
             f'<td data-label="Duration" class="num">{duration(call.duration_seconds) or "—"}</td>'
+            f'<td data-label="Media" class="media">{media_html((media or {}).get(call.id))}</td>'
             f'<td data-label="Outcome">{outcome}</td>'
             f'<td data-label="Cost" class="num">{dollars(call.cost_cents) or "—"}</td>'
             f'<td data-label="Review">{verdict}</td>'
@@ -159,7 +169,7 @@ def _hit_row(line: MatchingLine, call_href: str, find: str) -> str:
     href = call_href + ("" if call_href.endswith("?") else "&") + "&".join(params)
     at = f" at {duration(line.seconds)}" if line.seconds is not None else ""
     return (
-        f'<tr class="match"><td colspan="9" data-label="Found">'
+        f'<tr class="match"><td colspan="{TABLE_COLUMNS}" data-label="Found">'
         f'<a class="hit-link" href="{_escape(href)}">'
         f'<span class="who">{_escape(line.source)}{at}:</span> {found}</a></td></tr>\n'
     )
@@ -194,4 +204,58 @@ def verdict_html(facts: ReviewFacts | None) -> str:
         f'<span class="badge verdict-{_escape(facts.verdict)}" '
         f'title="{_escape(facts.reviewer)}, {facts.at:%Y-%m-%d %H:%M}">'
         f"{_escape(Verdict(facts.verdict).label)}</span>"
+    )
+
+
+# --- recording and transcript icons on the list's rows --------------------------------------
+
+# (what, state) -> the words a row says: the icon's text alternative and its tooltip.
+_MEDIA_WORDS = {
+    Media.YES: "{what}",
+    Media.ARCHIVED: "{what} (archived copy)",
+    Media.EXPIRED: "{what} expired",
+    Media.LATER: "{what} not ready yet",
+    Media.NO: "No {lower}",
+    Media.UNKNOWN: "{what} unknown",
+}
+_MEDIA_GLYPHS = {
+    # 16x16, drawn with currentColor: a loudspeaker with sound waves; a page of text.
+    "recording": '<path d="M1.5 5.5h3l4-3.5v12l-4-3.5h-3z" fill="currentColor"/>'
+    '<path d="M11 5.2a4 4 0 0 1 0 5.6M12.9 3.2a7 7 0 0 1 0 9.6" fill="none" '
+    'stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/>',
+    "transcript": '<rect x="2.5" y="1.5" width="11" height="13" rx="1.5" fill="none" '
+    'stroke="currentColor" stroke-width="1.4"/><path d="M5 5h6M5 8h6M5 11h4" '
+    'stroke="currentColor" stroke-width="1.4" stroke-linecap="round"/>',
+}
+
+
+@register.simple_tag
+def media_icon_symbols() -> str:
+    """The two icons once a page (``<symbol>``s the rows' ``<use>`` point at), so a 100-row
+    page does not carry 200 copies of them."""
+    symbols = "".join(
+        f'<symbol id="icon-{what}" viewBox="0 0 16 16">{glyph}</symbol>'
+        for what, glyph in _MEDIA_GLYPHS.items()
+    )
+    return mark_safe(  # noqa: S308 (constant markup)
+        f'<svg class="icon-symbols" aria-hidden="true" focusable="false">{symbols}</svg>'
+    )
+
+
+def media_html(facts: RowMedia | None) -> str:
+    """A row's recording and transcript icons, each with its words for assistive technology
+    (and as a tooltip); the state shows as a shape too (a slash, "?", "…"), never colour alone."""
+    if facts is None:
+        return "—"
+    return _media_icon("recording", facts.recording) + _media_icon("transcript", facts.transcript)
+
+
+@functools.lru_cache(maxsize=32)
+def _media_icon(what: str, state: Media) -> str:
+    words = _MEDIA_WORDS[state].format(what=what.capitalize(), lower=what)
+    return (
+        f'<span class="media-icon media-{state}" title="{words}">'
+        f'<svg aria-hidden="true" focusable="false" width="16" height="16">'
+        f'<use href="#icon-{what}"></use></svg>'
+        f'<span class="visually-hidden">{words}</span></span>'
     )

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from calls.labels import label
+from calls.templatetags.call_format import badge_kind
 
 register = template.Library()
 
@@ -24,6 +25,7 @@ BAR_ROW = 22  # px per bar
 LABEL_WIDTH, BAR_WIDTH, FIGURE_WIDTH = 130, 150, 80
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_TOP, SPARK_BOTTOM = 320, 64, 8, 18
 ONE_DAY_BAR, ONE_DAY_WIDTH = 36, 300  # px: the bar of a single day, and its whole chart
+MIX_WIDTH, MIX_HEIGHT, MIX_GAP = 140, 12, 1  # px: the strip's stacked bar, a gap per segment
 
 
 def _join(parts: Sequence[SafeString]) -> SafeString:
@@ -87,6 +89,45 @@ def outcome_bars(outcomes: Sequence[tuple[str, int]], counted: int) -> SafeStrin
         height,
         title,
         _join(rows),
+    )
+
+
+@register.simple_tag
+def outcome_mix(outcomes: Sequence[tuple[str, int]], counted: int) -> SafeString:
+    """The outcome mix as one stacked bar for the totals strip: a segment per outcome in
+    proportion, most frequent first, coloured by outcome (``mix-<outcome>`` in app.css); its
+    ``<title>`` says every share in words, as ``outcome_bars`` draws them with labels."""
+    if not outcomes or counted <= 0:
+        return mark_safe("")
+    if not any(outcome for outcome, _ in outcomes):
+        return format_html('<span class="muted strip-none">{}</span>', NONE_RECORDED)
+    figures = [(outcome, count, round(100 * count / counted)) for outcome, count in outcomes]
+    title = "Outcomes: " + "; ".join(
+        f"{outcome_name(outcome)} {count:,} ({share}%)" for outcome, count, share in figures
+    )
+    segments, x = [], 0.0
+    for outcome, count, _ in figures:
+        width = MIX_WIDTH * count / counted
+        segments.append(
+            format_html(
+                '<rect class="mix mix-{}" x="{}" y="0" width="{}" height="{}"></rect>',
+                badge_kind(outcome),
+                round(x, 2),
+                round(max(width - MIX_GAP, 0.5), 2),
+                MIX_HEIGHT,
+            )
+        )
+        x += width
+    return format_html(
+        '<svg class="chart outcome-mix" role="img" aria-labelledby="outcome-mix-title"'
+        ' viewBox="0 0 {} {}" width="{}" height="{}" preserveAspectRatio="none"'
+        ' xmlns="http://www.w3.org/2000/svg"><title id="outcome-mix-title">{}</title>{}</svg>',
+        MIX_WIDTH,
+        MIX_HEIGHT,
+        MIX_WIDTH,
+        MIX_HEIGHT,
+        title,
+        _join(segments),
     )
 
 

@@ -31,6 +31,7 @@ from calls.lib.server_timing import timed
 from calls.truedy.errors import (
     Forbidden,
     InvalidCallId,
+    InvalidCampaignId,
     MalformedResponse,
     NotFound,
     PaymentRequired,
@@ -45,14 +46,21 @@ from calls.truedy.errors import (
 from calls.truedy.media_guard import PublicAddressTransport, StorageHosts, playable_type
 from calls.truedy.records import (
     CALL_ID_PATTERN,
+    CAMPAIGN_STATUSES,
     DIRECTIONS,
     STATUSES,
     Agent,
     Call,
     CallPage,
+    Campaign,
+    CampaignPage,
+    ContactPage,
     parse_agent_page,
     parse_call,
     parse_call_page,
+    parse_campaign,
+    parse_campaign_page,
+    parse_contact_page,
     parse_timestamp,
 )
 
@@ -70,6 +78,7 @@ WRITE_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
 
 PAGE_LIMIT_MAX = 100  # the documented maximum `limit`
+BATCH_PAGE_LIMIT = 50  # the batch-call endpoints' documented default `limit`
 MAX_AGENT_PAGES = 100  # 10,000 agents: a guard against an upstream that never stops paging
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -264,10 +273,7 @@ class TruedyClient:
         offset: int = 0,
     ) -> CallPage:
         """``GET /calls`` (Call Management guide): one page, newest first."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise ValueError(f"limit must be an integer in 1..100, got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        _check_paging(limit, offset)
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         if direction is not None and direction not in DIRECTIONS:
@@ -312,6 +318,60 @@ class TruedyClient:
         else:
             logger.warning("Truedy agents: stopped after %d pages", MAX_AGENT_PAGES)
         return tuple(agents.values())
+
+    # --- campaigns (batch calls) ----------------------------------------------------------------
+
+    def list_campaigns(
+        self, *, status: str | None = None, limit: int = BATCH_PAGE_LIMIT, offset: int = 0
+    ) -> CampaignPage:
+        """``GET /batch-calls``: one page of campaigns with their counters.
+
+        Reference: https://docs.truedy.ai/api-reference/batch-calls/list-batch-calls
+        """
+        _check_paging(limit, offset)
+        if status is not None and status not in CAMPAIGN_STATUSES:
+            raise ValueError(f"status must be one of {CAMPAIGN_STATUSES}, got {status!r}")
+        params = {"limit": str(limit), "offset": str(offset)}  # always sent, as for calls
+        if status is not None:
+            params["status"] = status
+        return self._get(
+            "batch-calls",
+            params,
+            lambda body: parse_campaign_page(body, limit=limit, offset=offset),
+        )
+
+    def get_campaign(self, campaign_id: str) -> Campaign:
+        """``GET /batch-calls/{id}``: one campaign and its counters.
+
+        Reference: https://docs.truedy.ai/api-reference/batch-calls/get-batch-call
+        """
+        path = _campaign_path(campaign_id)
+        return self._get(path, None, lambda body: _the_campaign_asked_for(body, campaign_id))
+
+    def list_campaign_contacts(
+        self,
+        campaign_id: str,
+        *,
+        status: str | None = None,
+        limit: int = PAGE_LIMIT_MAX,
+        offset: int = 0,
+    ) -> ContactPage:
+        """``GET /batch-calls/{id}/contacts``: one page of a campaign's contacts, each with its
+        call's id once called. ``status`` is a contact's ``call_status``, passed as given.
+
+        Reference: https://docs.truedy.ai/api-reference/batch-calls/list-batch-call-contacts
+        """
+        _check_paging(limit, offset)
+        params = {"limit": str(limit), "offset": str(offset)}
+        if status:
+            if not _is_header_safe(status) or len(status) > 40:
+                raise ValueError(f"not a contact status: {status[:40]!r}")
+            params["status"] = status
+        return self._get(
+            _campaign_path(campaign_id) + "/contacts",
+            params,
+            lambda body: parse_contact_page(body, limit=limit, offset=offset),
+        )
 
     def open_recording(
         self,
@@ -641,6 +701,26 @@ def _the_call_asked_for(body: Any, call_id: str) -> Call:
     if call.id != call_id:
         raise MalformedResponse("Truedy answered with another call than the one asked for")
     return call
+
+
+def _campaign_path(campaign_id: str) -> str:
+    if not is_valid_call_id(campaign_id):  # the same shape as call ids: never an unsafe path
+        raise InvalidCampaignId("not a valid batch call id")
+    return "batch-calls/" + urllib.parse.quote(campaign_id, safe="")
+
+
+def _the_campaign_asked_for(body: Any, campaign_id: str) -> Campaign:
+    campaign = parse_campaign(_data_of(body))
+    if campaign.id != campaign_id:
+        raise MalformedResponse("Truedy answered with another batch call than the one asked for")
+    return campaign
+
+
+def _check_paging(limit: int, offset: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise ValueError(f"limit must be an integer in 1..100, got {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
 
 
 def _data_of(body: Any) -> Any:

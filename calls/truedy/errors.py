@@ -11,7 +11,8 @@ Hierarchy::
     │   └── Forbidden           403: key not allowed (e.g. IP allow-list)
     ├── PaymentRequired         402: billing / credits
     ├── NotFound                404
-    │   └── InvalidCallId       our pre-flight rejection of an unsafe id (no request made)
+    │   ├── InvalidCallId       our pre-flight rejection of an unsafe id (no request made)
+    │   └── InvalidCampaignId   the same for a batch call's id
     ├── ValidationFailed        400 / 422
     ├── RateLimited             429
     ├── UpstreamUnavailable     5xx, connection failures, unexpected statuses
@@ -65,11 +66,15 @@ class PaymentRequired(TruedyError):
 
 
 class NotFound(TruedyError):
-    """404: no such call (or agent)."""
+    """404: no such call (or agent, or batch call)."""
 
 
 class InvalidCallId(NotFound):
     """A call id that fails ``is_valid_call_id``; raised before any request is made."""
+
+
+class InvalidCampaignId(NotFound):
+    """A batch call id of the wrong shape (``is_valid_call_id``); no request is made."""
 
 
 class ValidationFailed(TruedyError):

@@ -3,7 +3,9 @@
 The five filters are ``GET /calls``' own (https://docs.truedy.ai/guides/call-management,
 "GET /calls"); ``q`` is the dashboard's transcript search, which only the archive can answer
 (Truedy cannot search), so it never goes upstream; nor does ``contact``, a phone number in
-E.164 that the dashboard matches against a call's numbers in the archive.
+E.164 that the dashboard matches against a call's numbers in the archive. ``campaign`` (a batch
+call's id) selects the calls that campaign's contacts got: the services resolve it into
+``call_ids`` through ``GET /batch-calls/{id}/contacts`` before any list is read.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from typing import Any
+
+from calls.truedy.records import Call
 
 # GET /calls' filter parameters, in the order the list's query string shows them.
 FILTER_NAMES = ("agent_id", "status", "direction", "created_after", "created_before")
@@ -33,19 +37,61 @@ class CallFilters:
     review: str | None = None
     suspicious: bool = False
     open_notes: bool = False
+    # Calls whose automatic scorecard score is in [at least, below) percent (None: no bound).
+    auto_score: tuple[float | None, float | None] | None = None
+    # A campaign (batch call) id, and once resolved (calls.services.campaigns) exactly the ids
+    # of the calls its contacts got; None: not resolved, or no campaign.
+    campaign: str | None = None
+    call_ids: frozenset[str] | None = None
 
     def api_params(self) -> dict[str, Any]:
         """The filters as ``GET /calls`` parameters (``TruedyClient.list_calls`` keywords)."""
         return {name: getattr(self, name) for name in FILTER_NAMES}
 
+    def admits(self, call: Call) -> bool:
+        """Whether ``call`` passes the filters ``GET /calls`` applies, as Truedy would judge
+        them (for calls read one by one rather than listed)."""
+        if any(
+            getattr(self, name) and getattr(call, name) != getattr(self, name)
+            for name in ("agent_id", "status", "direction")
+        ):
+            return False
+        created = call.created_at
+        if self.created_after is not None and (created is None or created <= self.created_after):
+            return False
+        return self.created_before is None or (
+            created is not None and created < self.created_before
+        )
+
     @property
-    def searches(self) -> bool:
+    def archive_only(self) -> bool:
         """A filter only the archive can answer: words of a transcript, a contact number, or
         the dashboard's own review work."""
-        return bool(self.q or self.contact or self.review or self.suspicious or self.open_notes)
+        return bool(
+            self.q
+            or self.contact
+            or self.review
+            or self.suspicious
+            or self.open_notes
+            or self.auto_score is not None
+        )
+
+    @property
+    def searches(self) -> bool:
+        """A filter Truedy's call list cannot apply: one only the archive can answer, or a
+        campaign (its calls are picked by id)."""
+        return self.archive_only or bool(self.campaign)
 
     def without_search(self) -> CallFilters:
         """The filters Truedy itself can apply."""
         return dataclasses.replace(
-            self, q=None, contact=None, review=None, suspicious=False, open_notes=False
+            self,
+            q=None,
+            contact=None,
+            review=None,
+            suspicious=False,
+            open_notes=False,
+            auto_score=None,
+            campaign=None,
+            call_ids=None,
         )

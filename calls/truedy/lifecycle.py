@@ -46,6 +46,7 @@ class RecordingState(enum.Enum):
     NOT_YET = "not-yet"  # the call has not ended
     EXPIRED = "expired"  # Truedy's 24 h link lifetime has passed
     NONE = "none"  # the call was not recorded
+    OFF = "off"  # not recorded: its agent's recording is off
 
 
 def is_live(call: CallLike) -> bool:
@@ -69,9 +70,10 @@ def link_expired(call: Call, now: datetime) -> bool:
 
 
 def without_expired_link(call: Call, now: datetime) -> Call:
-    """A dead signed link is useless and still a secret: it is never kept or shown."""
+    """A dead signed link is useless and still a secret: it is never kept or shown. That there
+    was one is kept (``recording_link_expired``): the call was recorded."""
     if call.recording_url and link_expired(call, now):
-        return dataclasses.replace(call, recording_url=None)
+        return dataclasses.replace(call, recording_url=None, recording_link_expired=True)
     return call
 
 
@@ -86,13 +88,28 @@ def transcript_state(call: Call, now: datetime, *, processing_window: timedelta)
     return TranscriptState.NONE
 
 
-def recording_state(call: Call, now: datetime) -> RecordingState:
+def recording_state(
+    call: Call,
+    now: datetime,
+    *,
+    recording_enabled: bool | None = None,
+    had_recording: bool | None = None,
+) -> RecordingState:
+    """What can be said of the call's recording.
+
+    "Expired" only of a recording that existed: Truedy gave the call a link, now dead
+    (``recording_link_expired``), or the archive says it had one (``had_recording``). A call
+    without one is "off" when its agent does not record (``recording_enabled`` False: the
+    agents API's default), else simply not recorded; None means not known.
+    """
     if call.recording_url:
         return RecordingState.AVAILABLE
     if is_live(call):
         return RecordingState.NOT_YET
-    if link_expired(call, now):
-        return RecordingState.EXPIRED
+    if call.recording_link_expired or had_recording:
+        return RecordingState.EXPIRED if link_expired(call, now) else RecordingState.NONE
+    if recording_enabled is False:
+        return RecordingState.OFF
     return RecordingState.NONE
 
 
@@ -101,4 +118,5 @@ RECORDING_MESSAGES = {
     RecordingState.EXPIRED: "Truedy keeps recordings for 24 hours after a call ends; "
     "this one has expired.",
     RecordingState.NONE: "This call was not recorded.",
+    RecordingState.OFF: "This call was not recorded: recording was off for its agent.",
 }

@@ -2,7 +2,8 @@
 
 This is the only module that knows Truedy's field names and their documented variants (see
 https://docs.truedy.ai/guides/call-management, "The Call object" and "GET /calls"). Everything
-past this boundary works with ``Call``, ``CallPage``, ``Turn`` and ``Agent``; a payload that is
+past this boundary works with ``Call``, ``CallPage``, ``Turn``, ``Agent`` and the campaigns'
+``Campaign``, ``CampaignPage`` and ``ContactPage``; a payload that is
 not the documented shape raises ``MalformedResponse`` and never a
 ``KeyError``/``TypeError``/``ValueError``. Unknown fields are ignored. Pure Python: no Django,
 no httpx.
@@ -25,7 +26,18 @@ from calls.truedy.errors import MalformedResponse
 CALL_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUSES = ("queued", "ringing", "in-progress", "ended", "failed", "cancelled")
 DIRECTIONS = ("outbound", "inbound", "webrtc")
-KNOWN_OUTCOMES = ("interested", "not-interested", "voicemail", "no-answer", "callback-requested")
+# The Call Management guide's outcomes, and the contacts API's (`last_call_outcome`: contacted,
+# voicemail, no_answer, escalated, interested, not_interested), as one spelling: a label Truedy
+# writes with underscores or in capitals is read as the one here.
+KNOWN_OUTCOMES = (
+    "interested",
+    "not-interested",
+    "voicemail",
+    "no-answer",
+    "callback-requested",
+    "contacted",
+    "escalated",
+)
 SPEAKERS = ("agent", "contact")
 SPEAKER_LABELS = {"agent": "Agent", "contact": "Contact"}
 
@@ -67,6 +79,9 @@ class Call:
     recording_url: str | None
     # Read-only view; excluded from hash() because a mapping proxy is not hashable.
     metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY_METADATA, hash=False)
+    # Truedy gave a recording link that has since expired: the link is dropped (useless, and
+    # still a secret: lifecycle.without_expired_link), but the call was recorded.
+    recording_link_expired: bool = False
 
     @property
     def contact_number(self) -> str | None:
@@ -80,15 +95,20 @@ class Call:
     def __reduce__(self) -> tuple[Any, ...]:
         # Calls are cached (pickled) by calls.upstream.cache, and a mappingproxy cannot be
         # pickled: rebuild from a plain dict instead.
-        values = [getattr(self, name) for name in self.__slots__]
-        values[-1] = dict(self.metadata)
+        values = [getattr(self, name) for name in _CALL_FIELDS]
+        values[_CALL_FIELDS.index("metadata")] = dict(self.metadata)
         return (_rebuild_call, tuple(values))
 
 
 def _rebuild_call(*values: Any) -> Call:
-    *head, metadata = values
-    # ``head`` is every field before ``metadata`` (``__reduce__``); mypy cannot count a *list.
-    return Call(*head, metadata=MappingProxyType(metadata))  # type: ignore[misc]
+    # The fields in order; a call cached before a later field existed has fewer values, and
+    # those fields take their defaults.
+    fields = dict(zip(_CALL_FIELDS, values, strict=False))
+    fields["metadata"] = MappingProxyType(fields["metadata"])
+    return Call(**fields)
+
+
+_CALL_FIELDS = tuple(Call.__dataclass_fields__)
 
 
 def transcript_as_text(call: Call) -> str:
@@ -120,6 +140,15 @@ class Agent:
     id: str
     name: str
     status: str
+    # Whether the agent records its calls (agents API: off unless turned on); None when Truedy
+    # did not say, which is not the same as off.
+    recording_enabled: bool | None = None
+
+    def __setstate__(self, state: Any) -> None:
+        # Agents cached before ``recording_enabled`` existed have fewer values: it is unknown.
+        values = list(state) if isinstance(state, list | tuple) else []
+        for index, name in enumerate(("id", "name", "status", "recording_enabled")):
+            object.__setattr__(self, name, values[index] if index < len(values) else None)
 
 
 # --- timestamps --------------------------------------------------------------------------------
@@ -195,6 +224,13 @@ def _req_str(obj: Mapping[str, Any], key: str) -> str:
     if not value:
         raise MalformedResponse(f"{key!r} is missing or empty")
     return value
+
+
+def _opt_bool(obj: Mapping[str, Any], key: str) -> bool | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise MalformedResponse(f"{key!r} is not true or false: {value!r:.40}")
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
@@ -391,13 +427,15 @@ def parse_call_page(body: Any, *, limit: int | None = None, offset: int | None =
 
 
 def parse_agent(obj: Any) -> Agent:
-    """Build an ``Agent``, keeping only id, name and status (see the class docstring)."""
+    """Build an ``Agent``, keeping only id, name, status and whether it records (see the class
+    docstring)."""
     agent = _require_dict(obj, "agent")
     agent_id = _req_str(agent, "id")
     return Agent(
         id=agent_id,
         name=_opt_str(agent, "name") or agent_id,  # nameless agent: show its id
         status=_opt_str(agent, "status") or "unknown",
+        recording_enabled=_opt_bool(agent, "recording_enabled"),
     )
 
 
@@ -406,3 +444,160 @@ def parse_agent_page(body: Any) -> tuple[list[Agent], int]:
     envelope, data = _list_data(body)
     total, _, _ = _page_numbers(envelope, limit=None, offset=None)
     return [parse_agent(item) for item in data], total
+
+
+# --- campaigns (batch calls) -------------------------------------------------------------------
+# https://docs.truedy.ai/api-reference/batch-calls/list-batch-calls, .../get-batch-call and
+# .../list-batch-call-contacts: ``GET /batch-calls``, ``GET /batch-calls/{id}``,
+# ``GET /batch-calls/{id}/contacts``.
+
+CAMPAIGN_STATUSES = ("draft", "scheduled", "active", "paused", "completed", "failed", "cancelled")
+# The API reference's list example shows "running", which its status filter does not list.
+CAMPAIGN_STATUS_ALIASES = {"running": "active"}
+COUNTERS = ("called", "completed", "failed", "pending")
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A batch call and its counters. ``called`` contacts have a call; of those, ``completed``
+    and ``failed`` ones have a finished call (the rest are still under way)."""
+
+    id: str
+    name: str
+    status: str
+    agent_id: str | None
+    total_contacts: int
+    called: int
+    completed: int
+    failed: int
+    pending: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    schedule_type: str | None = None
+    scheduled_at: datetime | None = None
+    timezone: str | None = None
+    from_number: str | None = None
+    concurrency: int | None = None
+    retry_attempts: int | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Contacts called whose call has neither completed nor failed yet."""
+        return max(0, self.called - self.completed - self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPage:
+    campaigns: tuple[Campaign, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.campaigns) < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignContact:
+    """One contact of a campaign: the join from the campaign to its call. Its phone number and
+    name are dropped here: the dashboard shows the call, which has them."""
+
+    contact_id: str | None
+    call_status: str  # as Truedy spells it ("pending", "completed", ...): shown, never judged
+    call_id: str | None  # None until the contact is called
+    called_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPage:
+    contacts: tuple[CampaignContact, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.contacts) < self.total
+
+
+def _checked_id(obj: Mapping[str, Any], key: str, what: str) -> str | None:
+    """An id that goes into our links and Truedy's URLs: only of the known shape."""
+    value = _opt_str(obj, key)
+    if value is not None and CALL_ID_PATTERN.fullmatch(value) is None:
+        raise MalformedResponse(f"{what} is not of the documented shape")
+    return value
+
+
+def _campaign_status(raw: str | None) -> str:
+    if raw is None:
+        return "unknown"
+    key = raw.strip().lower()
+    return CAMPAIGN_STATUS_ALIASES.get(key, key if key in CAMPAIGN_STATUSES else raw)
+
+
+def parse_campaign(obj: Any) -> Campaign:
+    """Build a ``Campaign`` from one batch-call object."""
+    campaign = _require_dict(obj, "batch call")
+    campaign_id = _checked_id(campaign, "id", "batch call id")
+    if not campaign_id:
+        raise MalformedResponse("batch call has no id")
+    counts = {name: _opt_int(campaign, name, minimum=0) or 0 for name in COUNTERS}
+    total = _opt_int(campaign, "total_contacts", minimum=0)
+    return Campaign(
+        id=campaign_id,
+        name=_opt_str(campaign, "name") or campaign_id,  # a nameless campaign: its id
+        status=_campaign_status(_opt_str(campaign, "status")),
+        agent_id=_opt_str(campaign, "agent_id"),
+        total_contacts=total if total is not None else counts["called"] + counts["pending"],
+        called=counts["called"],
+        completed=counts["completed"],
+        failed=counts["failed"],
+        pending=counts["pending"],
+        created_at=parse_timestamp(campaign.get("created_at")),
+        updated_at=parse_timestamp(campaign.get("updated_at")),
+        schedule_type=_opt_str(campaign, "schedule_type"),
+        scheduled_at=parse_timestamp(campaign.get("scheduled_at")),
+        timezone=_opt_str(campaign, "timezone"),
+        from_number=_opt_str(campaign, "from_number"),
+        concurrency=_opt_int(campaign, "concurrency", minimum=0),
+        retry_attempts=_opt_int(campaign, "retry_attempts", minimum=0),
+    )
+
+
+def parse_campaign_page(
+    body: Any, *, limit: int | None = None, offset: int | None = None
+) -> CampaignPage:
+    """A whole ``GET /batch-calls`` response body: ``meta.total`` or ``pagination.total``."""
+    envelope, data = _list_data(body)
+    total, page_limit, page_offset = _page_numbers(envelope, limit=limit, offset=offset)
+    return CampaignPage(
+        campaigns=tuple(parse_campaign(item) for item in data),
+        total=total,
+        limit=page_limit,
+        offset=page_offset,
+    )
+
+
+def parse_contact(obj: Any) -> CampaignContact:
+    contact = _require_dict(obj, "contact")
+    return CampaignContact(
+        contact_id=_opt_str(contact, "contact_id", "id"),
+        call_status=(_opt_str(contact, "call_status", "status") or "unknown").strip().lower(),
+        call_id=_checked_id(contact, "call_id", "contact's call id"),
+        called_at=parse_timestamp(contact.get("called_at")),
+    )
+
+
+def parse_contact_page(
+    body: Any, *, limit: int | None = None, offset: int | None = None
+) -> ContactPage:
+    """A whole ``GET /batch-calls/{id}/contacts`` response body."""
+    envelope, data = _list_data(body)
+    total, page_limit, page_offset = _page_numbers(envelope, limit=limit, offset=offset)
+    return ContactPage(
+        contacts=tuple(parse_contact(item) for item in data),
+        total=total,
+        limit=page_limit,
+        offset=page_offset,
+    )

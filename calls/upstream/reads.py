@@ -7,16 +7,16 @@ time) and the gateway's one client. What a call's state means comes from
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 
 from calls.truedy import lifecycle
-from calls.truedy.client import RecordingStream
+from calls.truedy.client import PAGE_LIMIT_MAX, RecordingStream
 from calls.truedy.errors import RecordingUnavailable
 from calls.truedy.filters import CallFilters
-from calls.truedy.records import Agent, Call, CallPage
+from calls.truedy.records import Agent, Call, CallPage, Campaign, CampaignContact, CampaignPage
 from calls.upstream import cache, gateway
 from calls.upstream.cache import AGENTS_KEY, LIST_DEFAULTS, LISTS_CHANGED_KEY
 
@@ -134,6 +134,87 @@ def list_agents(*, cached_only: bool = False) -> tuple[Agent, ...]:
 
 def agent_names(*, cached_only: bool = False) -> dict[str, str]:
     return {agent.id: agent.name for agent in list_agents(cached_only=cached_only)}
+
+
+# --- campaigns (batch calls) -------------------------------------------------------------------
+
+# A campaign's contacts are read this far at most (100 a request, so 20 requests): the join to
+# its calls stops there, and the pages say so.
+MAX_CAMPAIGN_CONTACTS = 2_000
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CampaignCallIds:
+    """The calls a campaign's contacts got, as its contacts list says."""
+
+    call_ids: tuple[str, ...]  # each once, the most recently called first
+    contacts_read: int
+    total_contacts: int  # as Truedy counts them
+
+    @property
+    def complete(self) -> bool:
+        """Every contact was read (not stopped at ``MAX_CAMPAIGN_CONTACTS``)."""
+        return self.contacts_read >= self.total_contacts
+
+
+def _campaign_fresh_seconds(_: object) -> int:
+    # Counters move with every call: as long as a list page, and out of date on a webhook.
+    return int(settings.CACHE_TTL_CALL_LIST)
+
+
+def list_campaigns(*, page: int, per_page: int) -> CampaignPage:
+    """Page ``page`` (1-based) of the campaigns, newest first, with their counters."""
+    limit, offset = per_page, (page - 1) * per_page
+    return cache.read_through(
+        cache.cache_key("campaigns", {"limit": limit, "offset": offset}),
+        lambda: gateway.get_client().list_campaigns(limit=limit, offset=offset),
+        _campaign_fresh_seconds,
+        changed_key=LISTS_CHANGED_KEY,
+    )
+
+
+def get_campaign(campaign_id: str) -> Campaign:
+    return cache.read_through(
+        cache.cache_key("campaign", {"id": campaign_id}),
+        lambda: gateway.get_client().get_campaign(campaign_id),
+        _campaign_fresh_seconds,
+        changed_key=LISTS_CHANGED_KEY,
+    )
+
+
+def campaign_call_ids(campaign_id: str) -> CampaignCallIds:
+    """The ids of the calls the campaign's contacts got, from every page of its contacts (up to
+    ``MAX_CAMPAIGN_CONTACTS``), cached like its counters."""
+    return cache.read_through(
+        cache.cache_key("campaign-calls", {"id": campaign_id}),
+        lambda: _read_campaign_call_ids(campaign_id),
+        _campaign_fresh_seconds,
+        changed_key=LISTS_CHANGED_KEY,
+    )
+
+
+def _read_campaign_call_ids(campaign_id: str) -> CampaignCallIds:
+    client = gateway.get_client()
+    contacts: list[CampaignContact] = []
+    total = 0
+    while len(contacts) < MAX_CAMPAIGN_CONTACTS:
+        page = client.list_campaign_contacts(
+            campaign_id,
+            limit=min(PAGE_LIMIT_MAX, MAX_CAMPAIGN_CONTACTS - len(contacts)),
+            offset=len(contacts),
+        )
+        contacts.extend(page.contacts)
+        total = page.total
+        if not page.contacts or len(contacts) >= page.total:
+            break
+    called = sorted(
+        (contact for contact in contacts if contact.call_id),
+        key=lambda contact: contact.called_at or _EARLIEST,
+        reverse=True,
+    )
+    ids = tuple(dict.fromkeys(contact.call_id for contact in called if contact.call_id))
+    return CampaignCallIds(ids, len(contacts), max(total, len(contacts)))
 
 
 def open_recording_link(

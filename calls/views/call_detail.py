@@ -9,8 +9,17 @@ from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from calls.archive.search import parse_search
 from calls.forms import MAX_SEARCH_LENGTH, QUERY_ORDER, CallFilterForm
-from calls.services import audit, calls, recordings, suspicious, transcript_pages, transcripts
+from calls.services import (
+    audit,
+    calls,
+    live,
+    recordings,
+    suspicious,
+    transcript_pages,
+    transcripts,
+)
 from calls.services.calls import ListPlace, PageCall
 from calls.services.listing import agent_names_if_possible
 from calls.truedy.client import is_valid_call_id
@@ -19,7 +28,7 @@ from calls.truedy.lifecycle import is_live, recording_expiry
 from calls.truedy.records import Call
 from calls.upstream import gateway, reads
 from calls.upstream.problems import trouble
-from calls.views import notes, reviews
+from calls.views import notes, reviews, scorecards
 from calls.views.problems import call_not_found, upstream_error, waiting
 from calls.views.rendering import (
     NO_STORE,
@@ -30,8 +39,6 @@ from calls.views.rendering import (
     requested_partial,
 )
 
-# Seconds between polls of a call that is live or still being transcribed.
-POLL_SECONDS = 5
 PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 
 
@@ -76,6 +83,7 @@ def call_played(request: DashboardRequest, call_id: str) -> HttpResponse:
 def _review_work(request: DashboardRequest, call: Call, moment_turn: int | None) -> dict[str, Any]:
     """The review panel, the note form, the notes on each turn and any suspicious label."""
     context = reviews.review_panel(request, call.id, ai_outcome=call.outcome)
+    context |= scorecards.scorecard_panel(request, call)
     context |= notes.note_panel_context(request, call, turn=moment_turn)
     context["turn_notes_html"] = {
         turn: render_to_string(
@@ -145,7 +153,8 @@ def _call_context(
         "recording_state": "waiting" if shown.waiting else recording_state,
         "from_archive": _from_archive(shown),
         "recording_expires": recording_expiry(call),
-        "poll_seconds": POLL_SECONDS,
+        # A live or processing call follows the list's live updates (calls/services/live.py).
+        "live_progress": live.progress_text(call, now),
         "poll_headers": json.dumps({audit.POLL_HEADER: audit.poll_token(request, call.id)}),
         "talk_turns": len(call.transcript or ()),
     }
@@ -178,10 +187,13 @@ def _neighbours(
 
 
 def _find(request: DashboardRequest) -> str:
-    """The words to find in the transcript (``?find=``, as a search hit on the list links them);
-    anything longer than the list's search allows is ignored."""
-    words = " ".join(request.GET.get("find", "").split())
-    return words if len(words) <= MAX_SEARCH_LENGTH else ""
+    """The words to find in the transcript (``?find=``, as a search hit on the list links them:
+    the search's wanted words and phrases, without its quotes and -words); anything longer than
+    the list's search allows is ignored."""
+    asked = request.GET.get("find") or ""
+    if len(asked) > MAX_SEARCH_LENGTH:
+        return ""
+    return " ".join(parse_search(asked).wanted)
 
 
 def _elapsed(call: Call, now: datetime) -> int | None:

@@ -18,15 +18,18 @@ from calls.forms import (
     PER_PAGE_CHOICES,
     CallFilterForm,
     describe_errors,
+    score_range_text,
 )
 from calls.lib.timezones import zone_names_version
 from calls.models import Verdict
 from calls.services import corrections, listing, reviews, totals
-from calls.truedy.errors import TruedyError
+from calls.services.row_media import media_of_rows
+from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.records import Call
 from calls.upstream import gateway
 from calls.upstream.problems import trouble
 from calls.views import saved_views
+from calls.views.campaigns import campaign_not_found
 from calls.views.problems import upstream_error, upstream_problem, waiting
 from calls.views.rendering import PARTIALS, DashboardRequest, render, requested_partial
 
@@ -43,6 +46,8 @@ def call_list(request: DashboardRequest) -> HttpResponse:
         return _open_call(request, form.search.text)
     try:
         found = listing.list_page(form.list_filters(), page=form.page, per_page=form.per_page)
+    except NotFound:  # only a campaign filter can name something Truedy does not have
+        return campaign_not_found(request)
     except TruedyError as error:
         return upstream_error(request, error)
     context = _list_context(request, form, found.agent_names) | _results(form, found)
@@ -104,12 +109,14 @@ def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     num_pages = max(1, -(-page.total // form.per_page))
     return _review_work(page.calls) | {
         "from_archive": found.from_archive,
+        "campaign_source": found.campaign,
         "search": form.search,
         "reach": found.reach,
         "archive_covers_view": found.covered,
         "review_filters_text": _review_filters_text(form),
         "find": form.search.text if form.search else "",
         "call_rows": [(call, found.matches.get(call.id)) for call in page.calls],
+        "media": media_of_rows(page.calls, from_archive=found.from_archive),
         "totals_query": form.query(page=None, per_page=None),
         "calls": page.calls,
         "total": page.total,
@@ -133,6 +140,8 @@ def _review_filters_text(form: CallFilterForm) -> str:
         parts.append("whose AI outcome the call cannot support (suspicious labels)")
     if data.get("notes"):
         parts.append("with open notes")
+    if data.get("auto_score"):
+        parts.append(f"whose automatic score is {score_range_text(data['auto_score'])}")
     return " and ".join(parts)
 
 
@@ -159,6 +168,8 @@ def _list_context(
         "agent_choices": agent_choices,
         "zone_name": zone.key,
         "per_page_choices": PER_PAGE_CHOICES,
+        # The campaign filter's chip removes it (and starts again from the first page).
+        "campaign_remove_query": form.query(campaign=None, page=None),
         "search_max_length": MAX_SEARCH_LENGTH,
         # Also in a swap of the results (out of band): the view they now show is marked.
         "saved_views": saved_views.views_of(request.user),

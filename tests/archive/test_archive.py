@@ -297,6 +297,8 @@ def test_without_an_archived_copy_an_expired_recording_is_still_410(frozen_simul
 @pytest.mark.django_db
 def test_a_call_truedy_404s_is_shown_from_the_archive_saying_so(frozen_simulator, staff_client):
     stored(id="call_from_last_year", created_at="2025-06-01T09:00:00Z")
+    # Truedy gave it a recording once (so "expired" is true of it), never copied.
+    ArchivedCall.objects.filter(pk="call_from_last_year").update(has_recording=True)
 
     page = staff_client.get("/calls/call_from_last_year/")
 

@@ -17,6 +17,8 @@ def test_totals_load_after_the_list_and_follow_the_filters(signed_in):
     totals = page.locator("#totals")
     expect(totals.get_by_role("heading", name="Totals for these filters")).to_be_visible()
     expect(totals).to_contain_text("From Truedy")
+    # A one-line strip above the calls; its charts open on demand.
+    totals.get_by_role("button", name="Charts and details of the totals").click()
     expect(totals.locator("svg[role=img]").first).to_be_visible()
     count = totals.locator("dt:text-is('Calls') + dd").inner_text()
     summary = page.locator(".summary").inner_text()

@@ -389,16 +389,118 @@ new PerformanceObserver(list => {
 """
 
 
+# Call rows whose whole box is above the fold (the window's bottom edge) when the list opens.
+ROWS_ABOVE_THE_FOLD = """() => [...document.querySelectorAll('table.calls tbody tr:not(.match)')]
+  .filter(row => row.getBoundingClientRect().bottom <= innerHeight).length"""
+# The least each size must show: 15 on a laptop's 1440x900 (issue 18); on a phone the first
+# card whole (two show today, with room for nothing more above them).
+LEAST_ROWS = {(1440, 900): 15, (1280, 720): 8, (375, 812): 1}
+
+
+def totals_arrived(page):
+    expect(page.locator("#totals .strip-figures")).to_be_visible()
+
+
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=lambda v: str(v))
 def test_the_list_does_not_shift_as_totals_arrive(signed_in, width, height):
     page = signed_in
     page.add_init_script(CLS_OBSERVER)
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/calls/?status=ended")
-    expect(page.locator("#totals .totals-figures")).to_be_visible()  # the totals have arrived
+    totals_arrived(page)
     page.wait_for_load_state("networkidle")
     cls = page.evaluate("window.__cls")
     assert cls <= 0.05, f"cumulative layout shift {cls:.3f} at {width}x{height}"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (375, 812)], ids=lambda v: str(v))
+def test_the_table_comes_first_with_the_default_filters(signed_in, width, height):
+    page = signed_in
+    page.add_init_script(CLS_OBSERVER)
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/calls/")
+    totals_arrived(page)
+    page.wait_for_load_state("networkidle")
+    shown = page.evaluate(ROWS_ABOVE_THE_FOLD)
+    assert shown >= LEAST_ROWS[width, height], f"{shown} call rows above the fold"
+    # Totals above the table, one strip, its charts folded; nothing moved when they came.
+    assert page.evaluate("window.__cls") <= 0.05
+    strip = page.locator("#totals").bounding_box()
+    assert strip["y"] + strip["height"] <= page.locator("table.calls").bounding_box()["y"]
+    assert strip["height"] <= (40 if width > 1060 else 90), "one line (three on a phone)"
+    expect(page.locator("#totals-more")).to_be_hidden()
+    filters = page.locator("form.filters")
+    if width < 721:  # the filters fold under one line on a phone
+        expect(filters).to_be_hidden()
+        page.locator("details.filter-drawer > summary").click()
+        expect(page.get_by_label("Agent")).to_be_visible()
+    else:
+        expect(page.locator("details.filter-drawer > summary")).to_be_hidden()
+        expect(filters).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (375, 812)], ids=lambda v: str(v))
+def test_the_charts_open_on_demand_and_stay_open_without_a_jump(
+    signed_in,
+    axe,  # noqa: F811 (the fixture imported above)
+    width,
+    height,
+):
+    page = signed_in
+    page.add_init_script(CLS_OBSERVER)
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/calls/?status=ended")
+    totals_arrived(page)
+    toggle = page.get_by_role("button", name="Charts and details of the totals")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    panel = page.locator("#totals-more")
+    expect(panel.get_by_role("img", name=re.compile(r"^Outcomes: "))).to_be_visible()
+    expect(panel.get_by_role("img", name=re.compile(r"^Calls per day"))).to_be_visible()
+    expect(panel).to_contain_text("% of these calls reviewed")
+    assert blocking(axe(page)) == []
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies["totals_open"] == "1"
+
+    # Remembered: the next list arrives with them open, its room reserved before they came.
+    page.goto("/calls/?status=ended")
+    totals_arrived(page)
+    expect(page.locator("#totals-more")).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.wait_for_load_state("networkidle")
+    cls = page.evaluate("window.__cls")
+    assert cls <= 0.05, f"cumulative layout shift {cls:.3f} with the charts left open"
+
+    # An htmx swap of the results keeps them open; closing them is remembered too.
+    page.get_by_role("navigation", name="Pages, above the list").get_by_role(
+        "link", name="Next ›"
+    ).click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    totals_arrived(page)
+    expect(page.locator("#totals-more")).to_be_visible()
+    toggle.click()
+    expect(page.locator("#totals-more")).to_be_hidden()
+    assert {c["name"]: c["value"] for c in page.context.cookies()}["totals_open"] == "0"
+    page.reload()
+    totals_arrived(page)
+    expect(page.locator("#totals-more")).to_be_hidden()
+
+
+def test_each_row_says_whether_it_has_a_recording_and_a_transcript(signed_in):
+    page = signed_in
+    page.goto("/calls/")
+    first = page.locator("table.calls tbody tr").first  # the newest call: queued, so not yet
+    cell = first.locator("td[data-label=Media]")
+    expect(cell).to_have_text(re.compile(r"Recording not ready yet\s*Transcript not ready yet"))
+    assert cell.locator("svg[aria-hidden=true]").count() == 2
+    ended = page.locator("table.calls tbody tr", has=page.get_by_text("Ended", exact=True))
+    texts = ended.locator("td[data-label=Media]").all_inner_texts()
+    assert any("Recording" in t and "No recording" not in t for t in texts), texts
+    assert all(re.search(r"(No transcript|Transcript unknown)", t) for t in texts), texts
+    # The words are the tooltip, too.
+    assert first.locator(".media-icon").first.get_attribute("title") == "Recording not ready yet"
 
 
 def test_slash_goes_to_the_search_box(signed_in):
@@ -420,10 +522,12 @@ def test_axe_clean_no_sideways_scroll_and_a_screenshot(
     page = signed_in
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/calls/?status=ended&created_after=2026-11-18&created_before=2026-11-24")
-    expect(page.locator("#totals .totals-figures")).to_be_visible()
+    totals_arrived(page)
     page.keyboard.press("j")  # a selected row too
     expect(page.locator("table.calls tbody tr.selected")).to_have_count(1)
     page.evaluate("scrollTo(0, 0)")
+    shown = page.evaluate(ROWS_ABOVE_THE_FOLD)
+    assert shown >= LEAST_ROWS[width, height], f"{shown} call rows above the fold"
     assert blocking(axe(page)) == []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"no sideways scrolling at {width}px ({scroll_width})"

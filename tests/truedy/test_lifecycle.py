@@ -79,8 +79,42 @@ def test_recording_states():
         "available"
     )
     assert lifecycle.recording_state(call(status="queued", ended_at=None), ENDED).value == "not-yet"
-    assert lifecycle.recording_state(call(), ENDED + timedelta(days=2)).value == "expired"
+    gave_a_link = call(recording_link_expired=True)
+    assert lifecycle.recording_state(gave_a_link, ENDED + timedelta(days=2)).value == "expired"
+    assert lifecycle.recording_state(call(), ENDED + timedelta(days=2)).value == "none"
     assert lifecycle.recording_state(call(), ENDED).value == "none"
     for state in lifecycle.RecordingState:
         if state is not lifecycle.RecordingState.AVAILABLE:
             assert lifecycle.RECORDING_MESSAGES[state]
+
+
+def test_expired_is_said_only_of_a_recording_that_existed():
+    later = ENDED + timedelta(days=2)
+    # Truedy gave a link (now dropped as dead), or the archive says there was one.
+    assert lifecycle.recording_state(call(recording_link_expired=True), later).value == "expired"
+    assert lifecycle.recording_state(call(), later, had_recording=True).value == "expired"
+    # The archive knows there never was one: not recorded, whatever the agent says now.
+    assert lifecycle.recording_state(call(), later, had_recording=False).value == "none"
+    assert lifecycle.recording_state(call(), later, recording_enabled=True).value == "none"
+
+
+def test_a_call_of_an_agent_with_recording_off_says_so():
+    for moment in (ENDED, ENDED + timedelta(days=2)):
+        state = lifecycle.recording_state(call(), moment, recording_enabled=False)
+        assert state is lifecycle.RecordingState.OFF
+    # Unknown (a deleted agent, Truedy silent about the setting) is not "off".
+    assert lifecycle.recording_state(call(), ENDED, recording_enabled=None).value == "none"
+    # A link, even a dead one, wins: the agent's setting may have changed since.
+    dead = call(recording_link_expired=True)
+    later = ENDED + timedelta(days=2)
+    assert lifecycle.recording_state(dead, later, recording_enabled=False).value == "expired"
+    live = call(status="in-progress", ended_at=None)
+    assert lifecycle.recording_state(live, ENDED, recording_enabled=False).value == "not-yet"
+
+
+def test_dropping_a_dead_link_keeps_that_there_was_one():
+    linked = call(recording_url="https://x/a.mp3")
+    dropped = lifecycle.without_expired_link(linked, ENDED + timedelta(days=2))
+    assert dropped.recording_url is None and dropped.recording_link_expired
+    kept = lifecycle.without_expired_link(linked, ENDED + timedelta(hours=1))
+    assert kept is linked and not kept.recording_link_expired

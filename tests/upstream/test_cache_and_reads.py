@@ -136,7 +136,11 @@ def test_a_fresh_link_leaves_the_ttl_alone(ttls):
     [
         ({"recording_url": "https://s.example/r.mp3"}, lifecycle.RecordingState.AVAILABLE),
         ({"status": "in-progress", "ended_at": None}, lifecycle.RecordingState.NOT_YET),
-        ({"ended_at": NOW - timedelta(hours=30)}, lifecycle.RecordingState.EXPIRED),
+        (
+            {"ended_at": NOW - timedelta(hours=30), "recording_link_expired": True},
+            lifecycle.RecordingState.EXPIRED,
+        ),
+        ({"ended_at": NOW - timedelta(hours=30)}, lifecycle.RecordingState.NONE),  # never had one
         ({}, lifecycle.RecordingState.NONE),
     ],
 )

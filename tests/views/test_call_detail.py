@@ -117,7 +117,7 @@ def test_processing_transcript_is_polled_until_it_arrives(staff_client, frozen_s
     response = staff_client.get(f"/calls/{ENDED_5S_AGO}/")
     html = response.content.decode()
     assert "Transcript is being processed" in html
-    assert 'hx-trigger="every 5s"' in html
+    assert 'hx-trigger="live-changed"' in html  # the live updates say when (test_live.py)
 
     poll = staff_client.get(f"/calls/{ENDED_5S_AGO}/", HTTP_HX_TARGET="transcript", **PARTIAL)
     fragment = poll.content.decode()

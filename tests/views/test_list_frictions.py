@@ -39,7 +39,7 @@ def test_a_page_with_bad_filters_shows_the_reasons_beside_the_form(staff_client,
     response = staff_client.get("/calls/?created_after=2026-11-24&created_before=2026-11-20")
     html = response.content.decode()
     assert response.status_code == 400
-    region = html[html.index('<div id="filter-errors">') : html.index('<div class="views-bar">')]
+    region = html[html.index('<div id="filter-errors">') : html.index('<div id="results">')]
     assert "“From” must be earlier than “To”." in region
     assert "still shows" not in html  # there is no earlier list on a page of its own
     assert 'value="2026-11-24"' in html, "the form keeps what was typed"

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from calls.services import scorecards
+
 DEMO_USERNAME = "demo"
 # username -> role (a group made by migration 0005_roles); `demo` reviews, like a supervisor.
 DEMO_LOGINS = {DEMO_USERNAME: "Reviewer", "reviewer": "Reviewer", "viewer": "Viewer"}
@@ -13,7 +15,7 @@ DEMO_LOGINS = {DEMO_USERNAME: "Reviewer", "reviewer": "Reviewer", "viewer": "Vie
 class Command(BaseCommand):
     help = (
         "Create (or reset) the demo staff logins: demo and reviewer (Reviewer role) and viewer "
-        "(Viewer role). Simulator mode only: never on a real account."
+        "(Viewer role), and the demo scorecard. Simulator mode only: never on a real account."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,6 +36,8 @@ class Command(BaseCommand):
                     f"({role})"
                 )
             )
+        # A scorecard to try (README, "Scorecards"), made once: edits made since are kept.
+        scorecards.seed_scorecard(scorecards.demo_scorecard())
 
     def _seed(self, username: str, role: str, password: str) -> None:
         group = Group.objects.filter(name=role).first()

@@ -287,6 +287,7 @@ def test_the_whole_row_opens_the_call_but_not_a_text_selection(signed_in):
         }); }"""
     )
     agent = page.locator("table.calls tbody tr").nth(2).locator("td[data-label=Agent]")
+    page.wait_for_load_state("networkidle")  # the totals and the first live poll are in
     box = agent.bounding_box()
     # Selecting a name with the mouse ends in a click: it opens nothing.
     page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)

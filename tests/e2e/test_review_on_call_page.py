@@ -160,6 +160,7 @@ def test_a_note_added_on_the_call_page_appears_beside_its_turn(reviewing, frozen
     page.get_by_label("Turn").fill("2")
     page.get_by_label("Note", exact=True).fill("Listen from here: the agent talks over them.")
     page.get_by_role("button", name="Add note").click()
+    expect(page.locator(".note-added")).to_contain_text("Note added on turn 2")
     note = TurnNote.objects.get()
     beside = page.locator(f"#turn-2 #note-{note.pk}, #turn-notes-2 #note-{note.pk}").first
     expect(beside).to_contain_text("Listen from here: the agent talks over them.")

@@ -616,3 +616,9 @@ class AutomaticScore(models.Model):
     def __str__(self) -> str:
         shown = "no score" if self.score is None else f"{self.score:.0f} %"
         return f"{self.call_id}: {shown} (automatic, version {self.version_id})"
+
+
+# --- Personal data (issue 21) ------------------------------------------------------------------
+
+
+# --- Alerts (issue 20) -------------------------------------------------------------------------

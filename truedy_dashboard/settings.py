@@ -480,3 +480,9 @@ LOGGING = {
 }
 # Error reports (the DEBUG 500 page, mail_admins) never show the API key or a signed link.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "calls.logs.SecretScrubbingReporterFilter"
+
+# --- Personal data (issue 21) ---
+
+# --- Agents and alerts (issue 20) ---
+
+# --- Archive-served lists and the Truedy budget (issue 19) ---

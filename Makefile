@@ -11,7 +11,7 @@ export DEBUG ?= true
 # axe-core for the accessibility checks, from the npm registry (test-only, never served).
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness bench-search review-figures
+.PHONY: run serve test test-shared-backends test-shifted-clock test-e2e check-deploy install lint format simulator clean loadtest bench bench-freshness bench-search bench-agents review-figures privacy-figures
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,15 +51,16 @@ run: install
 	fi
 
 # The tests that need no browser and no real worker run in $(TEST_PROCESSES) processes
-# (pytest-xdist; each has its own database and cache); the browser tests, which start Chromium
-# and a live server each, and the real-worker tests run after them in one.
+# (pytest-xdist; each has its own database, cache and live server); so do the browser tests,
+# each process with its own Chromium; the real-worker tests run after them in one.
 TEST_PROCESSES ?= 2
 test: install $(AXE)
 	$(MAKE) --no-print-directory lint
 	$(PY) manage.py check
 	$(MAKE) --no-print-directory check-deploy
 	$(VENV)/bin/pytest -m "not e2e and not workers" -n $(TEST_PROCESSES) -p no:cacheprovider
-	$(VENV)/bin/pytest -m "e2e or workers" -p no:cacheprovider
+	$(VENV)/bin/pytest -m "e2e" -n $(TEST_PROCESSES) -p no:cacheprovider
+	$(VENV)/bin/pytest -m "workers" -p no:cacheprovider
 	$(MAKE) --no-print-directory test-shifted-clock
 	$(MAKE) --no-print-directory test-shared-backends
 
@@ -151,6 +152,11 @@ review-figures: install $(AXE)
 	  tests/reviews/test_scripted_review.py
 	@cat test-artifacts/review-walk.json; echo; cat test-artifacts/agreement-scripted.txt
 
+# Personal-data detection on the simulator's labelled corpus (a second; not part of `make test`):
+# recall and precision per kind, and every miss (calls/simulator/personal_data_corpus.py).
+privacy-figures: install
+	$(PY) scripts/personal_data_figures.py --misses
+
 # Every page against the physical floor, side by side (about 2 minutes; not part of `make test`).
 bench: install
 	$(PY) bench/bench.py
@@ -160,3 +166,9 @@ bench: install
 # `make test`): p50/p95 against the target, EXPLAIN ANALYZE in bench/results/search.json.
 bench-search: install
 	$(PY) bench/search_bench.py
+
+# The agents page's figures over 100,000 archived calls with review work on PostgreSQL (a
+# scratch database it drops; a few minutes): p50/p95 per range, EXPLAIN in
+# bench/results/agents.json. `make bench` runs it as one row of its table.
+bench-agents: install
+	$(PY) bench/agents_bench.py

@@ -24,7 +24,16 @@ seconds (ringing 3 s, talking 8-25 s). It reports the upstream requests of that 
 time from each change in the simulator (a call created, ringing, answered, ended) to a viewer
 seeing it (p50/p95, per kind of change), and gunicorn's CPU time.
 
+With --archive synced the archive is backfilled before the run (`manage.py sync_calls`, Truedy
+unlimited and instant: setup) and kept current during it by `manage.py sync_calls` every
+--sync-every seconds (standing in for the workers' scheduled sync); --webhooks adds the
+simulator's WebhookEmitter POSTing signed events to /webhooks/truedy (follow-ups run in the
+request: no worker); --new-call-every places a call on the simulator every N seconds, so both have
+something to carry. The issue-19 figures (waiting pages, stale notices, p95, upstream requests
+per 100 page views, 5xx/503) are in the report either way.
+
 Run: .venv/bin/python bench/loadtest.py [--users 50] [--seconds 60] [--rpm 100] (or `make loadtest`)
+     .venv/bin/python bench/loadtest.py --archive synced --webhooks --new-call-every 5
      .venv/bin/python bench/loadtest.py --live-viewers 50 [--seconds 60]
 """
 
@@ -67,9 +76,12 @@ from bench.harness import (  # noqa: E402
     redis_cache_url,
 )
 from calls.simulator import API_PREFIX, DEFAULT_API_KEY, Simulator, serve  # noqa: E402
+from calls.simulator.emitter import WebhookEmitter  # noqa: E402
 from calls.simulator.signing import RECORDINGS_PATH  # noqa: E402
+from calls.simulator.webhooks import WebhookSender  # noqa: E402
 
 REDIS_DB = 13
+WEBHOOK_SECRET = secrets.token_hex(16)  # signs the simulator's deliveries to this run
 USERNAME = "loadtest"
 REFETCH_SECONDS = 5
 
@@ -794,6 +806,65 @@ def print_live_report(result: dict[str, Any]) -> None:
 # --- main --------------------------------------------------------------------------------------
 
 
+def manage(env: dict[str, str], *command: str, timeout: float = 600) -> str:
+    """``manage.py <command>`` with the dashboard's environment; its output (stdout, then
+    stderr), or an error."""
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), *command],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
+        raise RuntimeError(f"manage.py {command[0]} failed ({done.returncode})\n{tail}")
+    return done.stdout + done.stderr
+
+
+def backfill(env: dict[str, str], simulator: Any, rpm: int, latency_ms: int) -> float:
+    """The whole archive synced before the run: setup, so Truedy is unlimited and instant, and
+    the dashboard's own request budget is off for it. Seconds it took."""
+    started = time.monotonic()
+    simulator.switches.rate_limit_per_minute = None
+    simulator.switches.latency_seconds = 0
+    try:
+        manage(env | {"TRUEDY_REQUESTS_PER_MINUTE": "0"}, "sync_calls")
+    finally:
+        simulator.switches.rate_limit_per_minute = rpm
+        simulator.switches.latency_seconds = latency_ms / 1000
+    return time.monotonic() - started
+
+
+def keep_syncing(run: "Run", env: dict[str, str], every: float, log: list[dict[str, Any]]) -> None:
+    """``manage.py sync_calls`` every ``every`` seconds while the run lasts: the scheduled sync,
+    drawing on the same request budget as the pages (at background priority)."""
+    while not run.stop.wait(every):
+        started = time.monotonic()
+        try:
+            output = manage(env, "sync_calls", timeout=120)
+            error = ""
+        except Exception as failure:  # reported, never fatal to the run
+            output, error = "", str(failure).splitlines()[0][:200]
+        problems = [line[:200] for line in output.splitlines() if '"level": "ERROR"' in line]
+        log.append(
+            {
+                "seconds": round(time.monotonic() - started, 1),
+                "error": error,
+                "logged_errors": problems[:5],
+            }
+        )
+
+
+def place_new_calls(run: "Run", simulator: Any, every: float, rng: random.Random) -> None:
+    """A new call on the simulator every ``every`` seconds (ringing 3 s, talking 8-25 s)."""
+    while not run.stop.wait(every):
+        simulator.place_call(talk_seconds=rng.uniform(8, 25), ring_seconds=3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
@@ -818,6 +889,25 @@ def main() -> int:
     parser.add_argument(
         "--live-call-every", type=float, default=4.0, help="seconds between new calls (live)"
     )
+    parser.add_argument(
+        "--archive",
+        choices=("none", "synced"),
+        default="none",
+        help="synced: backfill the archive first and keep it current during the run",
+    )
+    parser.add_argument(
+        "--sync-every", type=float, default=15.0, help="seconds between syncs (--archive synced)"
+    )
+    parser.add_argument(
+        "--webhooks", action="store_true", help="the simulator delivers webhooks as calls change"
+    )
+    parser.add_argument(
+        "--new-call-every",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="place a call on the simulator every S seconds while browsing (0: none)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     live_mode = args.live_viewers > 0
@@ -837,6 +927,8 @@ def main() -> int:
     run: Run | None = None
     live: LiveRun | None = LiveRun() if live_mode else None
     result: dict[str, Any] | None = None
+    emitter: WebhookEmitter | None = None
+    sync_log: list[dict[str, Any]] = []
     failed, interrupted = True, False
     try:
         server, counter = start_simulator(args.rpm, args.latency_ms)
@@ -854,9 +946,21 @@ def main() -> int:
             cache_url=cache_url,
             static_root=tmp / "static",
         )
+        # No worker: background tasks (webhook follow-ups) run where they are enqueued.
+        env.update(
+            CELERY_TASK_ALWAYS_EAGER="true",
+            CELERY_BROKER_URL="memory://",
+            TRUEDY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            MEDIA_ROOT=str(tmp / "media"),
+        )
         password = secrets.token_urlsafe(18)
         print("preparing the database (migrate, staff user) ...")
         prepare_database(env, USERNAME, password)
+        backfill_seconds = None
+        if args.archive == "synced":
+            print("backfilling the archive (manage.py sync_calls, Truedy unlimited) ...")
+            backfill_seconds = backfill(env, server.simulator, args.rpm, args.latency_ms)
+            print(f"archive synced in {backfill_seconds:.0f} s")
         gunicorn = Gunicorn(env, free_port(), args.workers, args.threads, tmp)
         gunicorn.wait_ready()
         print(f"gunicorn: {gunicorn.base} (pid {gunicorn.process.pid}); logs in {tmp}")
@@ -902,6 +1006,34 @@ def main() -> int:
             threads.append(placer)
             print(f"watching the live list for {args.seconds:.0f} s ...")
         else:
+            background: list[threading.Thread] = []
+            if args.archive == "synced":
+                background.append(
+                    threading.Thread(
+                        target=keep_syncing,
+                        args=(run, env, args.sync_every, sync_log),
+                        name="sync",
+                        daemon=True,
+                    )
+                )
+            if args.new_call_every > 0:
+                background.append(
+                    threading.Thread(
+                        target=place_new_calls,
+                        args=(run, server.simulator, args.new_call_every, random.Random(args.seed)),
+                        name="new-calls",
+                        daemon=True,
+                    )
+                )
+            if args.webhooks:
+                emitter = WebhookEmitter(
+                    server.simulator,
+                    WebhookSender(WEBHOOK_SECRET, gunicorn.base + "/webhooks/truedy"),
+                )
+                emitter.start()
+            for thread in background:
+                thread.start()
+            threads.extend(background)
             print(f"browsing for {args.seconds:.0f} s ...")
         run.stop.wait(args.seconds)
         run.stop.set()
@@ -927,9 +1059,22 @@ def main() -> int:
             "load_average_before": loadavg_before,
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "cache": cache,
+            "archive": args.archive,
+            "backfill_seconds": round(backfill_seconds, 1) if backfill_seconds else None,
+            "sync_every": args.sync_every if args.archive == "synced" else None,
+            "webhooks": args.webhooks,
+            "new_call_every": args.new_call_every,
         }
         events = [e for e in counter.snapshot() if e[0] >= run.wall_t0]
+        if emitter is not None:
+            emitter.stop()
+            emitter = None
         result = summarise(run, events, elapsed, config)
+        result["syncs"] = sync_log
+        # Every upstream API request of the run, for a closer look: (s since start, kind, status).
+        result["api_events"] = [
+            (round(e[0] - run.wall_t0, 2), e[1], e[2]) for e in events if e[1].startswith("api:")
+        ]
         result["gunicorn_cpu"] = {
             "cpu_seconds": round(cpu_seconds, 2),
             "percent_of_one_core": round(100 * cpu_seconds / elapsed, 1) if elapsed else 0.0,
@@ -952,6 +1097,8 @@ def main() -> int:
         interrupted = True
         print("\ninterrupted: stopping gunicorn and the simulator", file=sys.stderr)
     finally:
+        if emitter is not None:
+            emitter.stop()
         if run is not None:
             run.stop.set()
             run.all_signed_in.abort()

@@ -23,8 +23,9 @@ from calls.archive.search import search_words
 from calls.labels import label
 from calls.lib.phone_numbers import looks_like_phone_number, to_e164
 from calls.lib.timezones import zone_or_none
-from calls.models import Verdict
-from calls.truedy.filters import FILTER_NAMES, CallFilters
+from calls.models import AlertIssue, Verdict
+from calls.services.corrections import clean_label
+from calls.truedy.filters import DEFAULT_SORT, FILTER_NAMES, SORTS, CallFilters
 from calls.truedy.records import CALL_ID_PATTERN, DIRECTIONS, STATUSES
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -36,14 +37,38 @@ MIN_YEAR, MAX_YEAR = 1970, 2100
 # `q` searches the archive only: Truedy cannot search, so it is never among the API's params.
 SEARCH_NAME = "q"
 # The dashboard's own filters of review work: only the archive can answer them, like `q`.
-REVIEW_FILTER_NAMES = ("review", "suspicious", "notes", "auto_score")
+REVIEW_FILTER_NAMES = ("review", "suspicious", "notes", "auto_score", "only")
 # A campaign (Truedy batch call) id: the calls its contacts got (calls.services.campaigns).
 CAMPAIGN_NAME = "campaign"
+# Filters only the archive answers, which a list Truedy answers needs to be current for
+# (calls.truedy.filters, CURRENT_ONLY_NAMES; README, "Lists from the archive"); and `sort`.
+ARCHIVE_FILTER_NAMES = (
+    "outcome",
+    "duration_min",
+    "duration_max",
+    "cost_min",
+    "cost_max",
+    "has_recording",
+)
+MAX_RANGE_VALUE = 10_000_000  # seconds or cents: far beyond any call
+SORT_LABELS = {
+    "created": "Created",
+    "duration": "Duration",
+    "cost": "Cost",
+    "agent": "Agent",
+    "outcome": "Outcome",
+    "auto_score": "Automatic score",
+}
+# An alert issue's id: exactly the calls that fired it (README, "Alerts"); archive only.
+ALERT_NAME = "alert"
 QUERY_ORDER = (
     *FILTER_NAMES,
     CAMPAIGN_NAME,
+    ALERT_NAME,
     SEARCH_NAME,
     *REVIEW_FILTER_NAMES,
+    *ARCHIVE_FILTER_NAMES,
+    "sort",
     "tz",
     "per_page",
     "page",
@@ -53,7 +78,7 @@ MAX_SEARCH_WORDS = 8
 # A search that is one token this long, with letters and digits, is a call id (Truedy's are
 # UUIDs or "call_" and 24 characters); no word of a transcript looks like that.
 MIN_CALL_ID_SEARCH = 16
-_QUERY_DEFAULTS = {"per_page": str(DEFAULT_PER_PAGE), "page": "1"}
+_QUERY_DEFAULTS = {"per_page": str(DEFAULT_PER_PAGE), "page": "1", "sort": DEFAULT_SORT}
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _MAX_SHOWN = 40  # characters of a rejected value quoted back in an error message
@@ -343,6 +368,67 @@ class _WholeNumberField(_DefaultingField):
         return int(text)
 
 
+class _AlertIssueField(forms.CharField):
+    """An alert issue's id: a whole number naming an issue that exists (None: no filter)."""
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = _text(value)
+        if not text:
+            return None
+        if _DIGITS_RE.fullmatch(text) is None:
+            raise ValidationError(
+                "“%(value)s” is not an alert number.",
+                code="invalid",
+                params={"value": _shown(text)},
+            )
+        if not AlertIssue.objects.filter(pk=int(text)).exists():
+            raise ValidationError(
+                "There is no alert %(value)s.", code="not_found", params={"value": text}
+            )
+        return int(text)
+
+
+class _RangeEndField(forms.Field):
+    """A whole number from 0 to MAX_RANGE_VALUE (seconds or cents); empty means None."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = _text(value)
+        if not text:
+            return None
+        if _DIGITS_RE.fullmatch(text) is None or int(text) > MAX_RANGE_VALUE:
+            raise ValidationError(
+                "“%(value)s” is not a whole number from 0 to %(max)s.",
+                code="invalid",
+                params={"value": _shown(text), "max": f"{MAX_RANGE_VALUE:,}"},
+            )
+        return int(text)
+
+
+class _OutcomeField(forms.CharField):
+    """An outcome label, in the one spelling the archive and corrections keep (``clean_label``:
+    "Callback requested" and "callback_requested" are "callback-requested")."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            return clean_label(text)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
+def sort_text(sort: str) -> str:
+    """A sort in words: ``-cost`` is "cost, highest first"."""
+    column = sort.lstrip("-")
+    name = SORT_LABELS[column].lower()
+    if column in ("created",):
+        return f"{name}, {'newest' if sort.startswith('-') else 'oldest'} first"
+    if column in ("agent", "outcome"):
+        return f"{name}, {'Z to A' if sort.startswith('-') else 'A to Z'}"
+    return f"{name}, {'highest' if sort.startswith('-') else 'lowest'} first"
+
+
 # --- the form ----------------------------------------------------------------------------------
 
 
@@ -368,6 +454,7 @@ class _CallFilterFields(forms.Form):
     campaign = forms.CharField(
         label="Campaign", required=False, empty_value=None, validators=[_validate_campaign_id]
     )
+    alert = _AlertIssueField(label="Alert", required=False)
     q = forms.CharField(
         label="Search",
         required=False,
@@ -406,6 +493,42 @@ class _CallFilterFields(forms.Form):
         error_messages={
             "invalid_choice": "“%(value)s” is not a score range: use below-80, from-80 or "
             "50-80 (whole percents from 0 to 100, the first below the second)."
+        },
+    )
+    # The agents page links its figures here (calls.archive.search, ONLY).
+    only = _ChoiceField(
+        label="Only",
+        required=False,
+        choices=[
+            ("", "Every call"),
+            ("reviewed", "Reviewed calls"),
+            ("corrected", "Calls with a corrected outcome"),
+            ("scored", "Calls a reviewer scored"),
+            ("dead-air", "Connected calls with dead air"),
+        ],
+        error_messages={
+            "invalid_choice": "“%(value)s”: use only=reviewed, corrected, scored or dead-air."
+        },
+    )
+    outcome = _OutcomeField(label="Outcome", required=False, empty_value=None)
+    duration_min = _RangeEndField(label="Duration from (s)", required=False)
+    duration_max = _RangeEndField(label="Duration to (s)", required=False)
+    cost_min = _RangeEndField(label="Cost from (¢)", required=False)
+    cost_max = _RangeEndField(label="Cost to (¢)", required=False)
+    has_recording = _ChoiceField(
+        label="Recording",
+        required=False,
+        choices=[("", "Any"), ("yes", "With a recording"), ("no", "Without a recording")],
+        error_messages={"invalid_choice": "“%(value)s”: use has_recording=yes or no."},
+    )
+    sort = _ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[("", "Newest first")] + [(order, sort_text(order)) for order in SORTS],
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a sort order: use one of "
+            + ", ".join(SORTS)
+            + "."
         },
     )
     created_after = _MomentField(label="From", required=False, help_text=FORMATS_HELP)
@@ -476,6 +599,17 @@ class CallFilterForm(_CallFilterFields):
         # Exclusive bounds: no instant fits between them unless they are more than 1 µs apart.
         if after is not None and before is not None and after >= before - _ONE_MICROSECOND:
             raise ValidationError("“From” must be earlier than “To”.", code="empty_range")
+        for name, what in (("duration", "duration"), ("cost", "cost")):
+            low, high = cleaned.get(f"{name}_min"), cleaned.get(f"{name}_max")
+            if low is not None and high is not None and low > high:
+                self.add_error(
+                    f"{name}_max",
+                    ValidationError(
+                        "The %(what)s range ends (%(high)s) before it starts (%(low)s).",
+                        code="empty_range",
+                        params={"what": what, "low": low, "high": high},
+                    ),
+                )
         return cleaned
 
     # --- what views use ---
@@ -509,7 +643,14 @@ class CallFilterForm(_CallFilterFields):
     def is_filtered(self) -> bool:
         return any(
             self._typed(name)
-            for name in (*FILTER_NAMES, CAMPAIGN_NAME, SEARCH_NAME, *REVIEW_FILTER_NAMES)
+            for name in (
+                *FILTER_NAMES,
+                CAMPAIGN_NAME,
+                ALERT_NAME,
+                SEARCH_NAME,
+                *REVIEW_FILTER_NAMES,
+                *ARCHIVE_FILTER_NAMES,
+            )
         )
 
     @property
@@ -533,7 +674,16 @@ class CallFilterForm(_CallFilterFields):
             suspicious=data["suspicious"] == "1",
             open_notes=data["notes"] == "open",
             auto_score=parse_score_range(data["auto_score"]) if data["auto_score"] else None,
+            only=data["only"],
             campaign=data[CAMPAIGN_NAME],
+            alert=data[ALERT_NAME],
+            sort=data["sort"] if data["sort"] != DEFAULT_SORT else None,
+            outcome=data["outcome"],
+            duration_min=data["duration_min"],
+            duration_max=data["duration_max"],
+            cost_min=data["cost_min"],
+            cost_max=data["cost_max"],
+            has_recording={"yes": True, "no": False}.get(data["has_recording"] or ""),
         )
 
     def api_params(self) -> dict[str, Any]:

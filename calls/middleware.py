@@ -18,6 +18,7 @@ from calls.lib.timezones import CHOSEN_ZONE_COOKIE, ZONE_COOKIE, zone_or_none
 from calls.logs import HEADER as REQUEST_ID_HEADER
 from calls.logs import accepted_or_new, request_id_bound
 from calls.truedy.client import deadline
+from calls.upstream.budget import Priority, priority
 from calls.upstream.resilience import collecting_stale_reads
 
 PRIVATE_NO_STORE = "private, no-store"
@@ -135,14 +136,19 @@ class ViewerTimezoneMiddleware:
 
 class UpstreamBudgetMiddleware:
     """One deadline for all of a page's upstream reads, retries and waits included, so a page
-    ends well before the worker timeout, and a fresh list of the stale answers the page shows,
-    for its notice."""
+    ends well before the worker timeout; a fresh list of the stale answers the page shows, for
+    its notice; and a person's priority on Truedy's request budget (a streamed export or ZIP,
+    read after this returns, draws at background priority)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with deadline(settings.TRUEDY_PAGE_DEADLINE), collecting_stale_reads():
+        with (
+            deadline(settings.TRUEDY_PAGE_DEADLINE),
+            collecting_stale_reads(),
+            priority(Priority.PAGE),
+        ):
             return self.get_response(request)
 
 

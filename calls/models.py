@@ -13,6 +13,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from calls.lib.personal_data import mask_text
+
 
 class AuditLogIsAppendOnly(Exception):
     """Someone tried to change or delete an audit event."""
@@ -34,6 +36,10 @@ class AuditAction(models.TextChoices):
     SIGN_IN = "sign_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     SIGN_OUT = "sign_out", "Signed out"
+    REVEAL_PERSONAL_DATA = "reveal_personal_data", "Revealed a call's personal data"
+    CHANGE_ALERT_RULE = "change_alert_rule", "Defined or changed an alert rule"
+    ACKNOWLEDGE_ALERT = "acknowledge_alert", "Acknowledged an alert"
+    RESOLVE_ALERT = "resolve_alert", "Resolved an alert"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -116,8 +122,8 @@ class ArchiveSearchVector(models.Func):
 
     output_field = SearchVectorField()
 
-    def __init__(self) -> None:
-        super().__init__(models.F("search_text"))
+    def __init__(self, column: str = "search_text") -> None:
+        super().__init__(models.F(column))
 
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
@@ -132,6 +138,18 @@ class ArchiveSearchVector(models.Func):
         spaces = " " * len(SEARCH_AS_SPACES)
         text = f"translate({text}, '{SEARCH_AS_SPACES}', '{spaces}')"
         return f"to_tsvector('{SEARCH_CONFIG}'::regconfig, {text})", list(params)
+
+
+# What the agents page adds up per agent (calls.services.agent_figures), carried in its index.
+AGENT_FIGURE_COLUMNS = [
+    "agent_id",
+    "id",
+    "status",
+    "duration_seconds",
+    "cost_cents",
+    "outcome",
+    "longest_silence",
+]
 
 
 class ArchivedCall(models.Model):
@@ -164,8 +182,21 @@ class ArchivedCall(models.Model):
         db_persist=True,
         null=True,
     )
+    # search_text with personal data replaced by placeholders (calls.lib.personal_data): what a
+    # role that sees it masked searches in, so a masked value finds nothing (README, "Personal
+    # data"); its vector, as search_vector's, is PostgreSQL's alone (migration 0010).
+    masked_search_text = models.TextField(blank=True)
+    masked_search_vector = models.GeneratedField(
+        expression=ArchiveSearchVector("masked_search_text"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        null=True,
+    )
     # How many words the contact said (calls.archive.suspicious); None without a transcript.
     contact_words = models.PositiveIntegerField(null=True, blank=True)
+    # The longest silence before any turn, in seconds (calls.truedy.timing, as the automatic
+    # check measures it); None without a transcript. The agents page's dead-air rate reads it.
+    longest_silence = models.FloatField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Our copy of the MP3, in Django's default storage; empty until copied (or never recorded).
     recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True, max_length=255)
@@ -185,14 +216,33 @@ class ArchivedCall(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created_at", "id"]  # Truedy's list order: newest first, ties by id
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="archive_newest_first"),
             models.Index(fields=["agent_id", "-created_at"], name="archive_agent_created"),
+            # Lists from the archive (issue 19): Truedy's order, and the sortable columns
+            # (calls.archive.search.ordered), each with its tie-break.
+            models.Index(fields=["-created_at", "id"], name="archive_truedy_order"),
+            models.Index(fields=["duration_seconds", "id"], name="archive_by_duration"),
+            models.Index(fields=["cost_cents", "id"], name="archive_by_cost"),
+            # The agents page's figures over a range (calls.services.agent_figures): on
+            # PostgreSQL an index-only scan of the range reads every column they add up.
+            models.Index(
+                fields=["created_at"],
+                include=AGENT_FIGURE_COLUMNS,
+                name="archive_agent_figures",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # calls.archive.store fills masked_search_text (turns masked together); a row saved
+        # without it gets the search text masked as one, never an unmasked copy.
+        if self.search_text and not self.masked_search_text:
+            self.masked_search_text = mask_text(self.search_text)
+        super().save(*args, **kwargs)
 
 
 class WebhookEvent(models.Model):
@@ -621,4 +671,208 @@ class AutomaticScore(models.Model):
 # --- Personal data (issue 21) ------------------------------------------------------------------
 
 
+class PersonalDataRevealQuerySet(models.QuerySet["PersonalDataReveal"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogIsAppendOnly("Reveals are never changed.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AuditLogIsAppendOnly("Reveals are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Reveals are never deleted.")
+
+
+class PersonalDataReveal(models.Model):
+    """One user shown one call's personal data unmasked, for a while, with the reason given
+    (calls.services.personal_data.reveal; each one is in the audit log too). Append-only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="personal_data_reveals"
+    )
+    call_id = models.CharField("call id", max_length=64)
+    reason = models.CharField(max_length=300)
+    revealed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = PersonalDataRevealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-revealed_at", "-id"]
+        indexes = [models.Index(fields=["user", "call_id", "-expires_at"], name="reveal_user_call")]
+        permissions = [("reveal_personal_data", "Can reveal a call's personal data")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} revealed to {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Reveals are never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("Reveals are never deleted.")
+
+
 # --- Alerts (issue 20) -------------------------------------------------------------------------
+# An admin's rule watches a saved view's calls in the archive (calls/services/alerts.py, checked
+# by calls/background/alerts.py on the scheduler). A rule that fires opens an issue holding
+# exactly the calls that fired it (``alert=<id>`` on the list and the review queue), and each of
+# its deliveries (webhook, e-mail) is recorded with its attempts until it is delivered or given up.
+
+
+class AlertMetric(models.TextChoices):
+    CALLS = "calls", "Number of calls"
+    OUTCOME = "outcome", "Calls with an outcome (after corrections)"
+    FAILED_CHECK = "failed_check", "Calls failing an automatic check"
+    LONG_SILENCE = "long_silence", "Calls with a silence longer than N s"
+    NO_CALLS = "no_calls", "No calls at all"
+
+
+class AlertDirection(models.TextChoices):
+    ABOVE = "above", "above"
+    BELOW = "below", "below"
+
+
+class AlertRule(models.Model):
+    """A metric of a saved view's calls over the last ``window_minutes``, against a threshold."""
+
+    name = models.CharField(max_length=120)
+    # The saved view the rule was made from, and its query copied then: deleting or changing the
+    # view never changes what the rule watches.
+    saved_view = models.ForeignKey(
+        SavedView, on_delete=models.SET_NULL, null=True, blank=True, related_name="alert_rules"
+    )
+    view_name = models.CharField(max_length=80, blank=True)
+    query = models.CharField(max_length=1000, blank=True)
+    metric = models.CharField(max_length=16, choices=AlertMetric.choices)
+    outcome = models.CharField(max_length=64, blank=True)  # for OUTCOME
+    check_question = models.ForeignKey(  # for FAILED_CHECK: an automatic yes/no question
+        ScorecardQuestion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alert_rules",
+    )
+    silence_seconds = models.FloatField(null=True, blank=True)  # for LONG_SILENCE
+    # For OUTCOME, FAILED_CHECK and LONG_SILENCE: the share of the calls (percent) rather than
+    # their number.
+    as_share = models.BooleanField(default=False)
+    direction = models.CharField(
+        max_length=8, choices=AlertDirection.choices, default=AlertDirection.ABOVE
+    )
+    threshold = models.FloatField(default=0)
+    window_minutes = models.PositiveIntegerField(default=60)
+    cooldown_minutes = models.PositiveIntegerField(default=60)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # Signs the webhook's body (HMAC-SHA256); empty: ALERT_WEBHOOK_SECRET.
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    email_to = models.CharField("e-mail to", max_length=500, blank=True)  # comma-separated
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alert_rules",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_value = models.FloatField(null=True, blank=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    # Why the last check could not measure (the view's filters no longer read); "" when it could.
+    last_problem = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [("manage_alerts", "Can define and change alert rules")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertIssue(models.Model):
+    """One firing of a rule: what it measured, when, and who acknowledged and resolved it."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="issues")
+    state = models.CharField(max_length=16, choices=AlertState.choices, default=AlertState.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    value = models.FloatField()
+    summary = models.CharField(max_length=500)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    call_count = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acknowledged_alerts",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resolved_alerts",
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["state", "-opened_at"], name="alert_issue_state")]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk}: {self.summary}"
+
+
+class AlertIssueCall(models.Model):
+    """One call that fired an issue (the ``alert=<id>`` list filter reads these)."""
+
+    issue = models.ForeignKey(AlertIssue, on_delete=models.CASCADE, related_name="calls")
+    call_id = models.CharField("call id", max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "call_id"], name="alert_issue_call_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.call_id}"
+
+
+class DeliveryChannel(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", "E-mail"
+
+
+class AlertDelivery(models.Model):
+    """An issue sent on one channel: each attempt counted, the last error kept, until it is
+    delivered or given up (then an admin may try again)."""
+
+    issue = models.ForeignKey(AlertIssue, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=DeliveryChannel.choices)
+    target = models.CharField(max_length=500)  # the URL, or the addresses
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issue_id", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "channel"], name="alert_delivery_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.issue_id} by {self.channel}"

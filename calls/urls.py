@@ -2,7 +2,9 @@ from django.urls import path
 from django.views.generic.base import RedirectView
 
 from calls.views import (
+    agents,
     agreement,
+    alerts,
     background,
     call_detail,
     call_list,
@@ -10,6 +12,7 @@ from calls.views import (
     downloads,
     live,
     notes,
+    personal_data,
     recording_bundle,
     review_queues,
     reviews,
@@ -56,6 +59,19 @@ urlpatterns = [
         scorecards.scorecard_retire,
         name="scorecard_retire",
     ),
+    path("agents/", agents.agent_table, name="agent_table"),
+    path("agents/export.csv", agents.agent_table_csv, name="agent_table_csv"),
+    path("alerts/", alerts.alert_list, name="alert_list"),
+    path("alerts/<int:issue_id>/acknowledge", alerts.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:issue_id>/resolve", alerts.alert_resolve, name="alert_resolve"),
+    path(
+        "alerts/deliveries/<int:delivery_id>/retry",
+        alerts.alert_delivery_retry,
+        name="alert_delivery_retry",
+    ),
+    path("alerts/rules/", alerts.alert_rule_list, name="alert_rule_list"),
+    path("alerts/rules/new", alerts.alert_rule_new, name="alert_rule_new"),
+    path("alerts/rules/<int:rule_id>/edit", alerts.alert_rule_edit, name="alert_rule_edit"),
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     # <str:> takes any segment: the view checks it against the id pattern before use.
     path("campaigns/<str:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
@@ -77,6 +93,7 @@ urlpatterns = [
         name="call_transcript_json",
     ),
     path("calls/<str:call_id>/played", call_detail.call_played, name="call_played"),
+    path("calls/<str:call_id>/reveal", personal_data.call_reveal, name="call_reveal"),
     path("calls/<str:call_id>/review", reviews.call_review, name="call_review"),
     path("calls/<str:call_id>/review/skip", review_queues.review_skip, name="review_skip"),
     path("calls/<str:call_id>/outcome", reviews.call_outcome, name="call_outcome"),

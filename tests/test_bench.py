@@ -170,7 +170,8 @@ def test_the_whole_bench_runs_with_tiny_sizes(tmp_path):
     results = json.loads(out.read_text())
     items = [row["item"] for row in results["table"]]
     assert [item.split()[0] for item in items] == [
-        "1", "2", "2", "2", "2", "3", "3", "4", "4", "5", "5", "6", "6", "7", "8", "8", "8"
+        "1", "2", "2", "2", "2", "3", "3", "4", "4", "5", "5", "5", "6", "6", "7", "7", "8", "8",
+        "8"
     ]  # fmt: skip
     for item in items:
         assert item in done.stdout  # the table is printed too

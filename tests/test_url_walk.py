@@ -210,10 +210,23 @@ WRITES_REVIEW_WORK = frozenset(
         "calls:review_sample",
         "calls:review_skip",
         "calls:call_scorecard",
+        "calls:alert_acknowledge",
+        "calls:alert_resolve",
     }
 )
 # URL names only an Admin may use, whatever the method (defining scorecards).
-ADMIN_ONLY = frozenset({"calls:scorecard_new", "calls:scorecard_edit", "calls:scorecard_retire"})
+ADMIN_ONLY = frozenset(
+    {
+        "calls:scorecard_new",
+        "calls:scorecard_edit",
+        "calls:scorecard_retire",
+        "calls:alert_rule_new",
+        "calls:alert_rule_edit",
+        "calls:alert_delivery_retry",
+    }
+)
+# Of those, the ones that only take POST.
+POST_ONLY = frozenset({"calls:scorecard_retire", "calls:alert_delivery_retry"})
 
 
 def _review_work_rows() -> tuple[int, ...]:
@@ -232,7 +245,11 @@ def _review_work_rows() -> tuple[int, ...]:
 
     review_actions = ("review_call", "correct_outcome", "add_note", "resolve_note")
     review_actions += ("score_call", "change_scorecard")
+    from calls.models import AlertIssue, AlertRule
+
     return (
+        AlertRule.objects.count(),
+        AlertIssue.objects.exclude(state="open").count(),
         Review.objects.count(),
         OutcomeCorrection.objects.count(),
         TurnNote.objects.count(),
@@ -264,6 +281,14 @@ def scorecard(staff_user):
     version = ScorecardVersion.objects.create(scorecard=card, number=1, name="Walk")
     ScorecardQuestion.objects.create(version=version, position=1, text="Q", kind="yes_no")
     return card
+
+
+@pytest.fixture
+def alert_rule():
+    """An alert rule with the id the walk's samples use (1)."""
+    from calls.models import AlertRule
+
+    return AlertRule.objects.create(pk=1, name="Walk", metric="calls")
 
 
 def test_the_review_writes_are_walked(urls):
@@ -324,14 +349,14 @@ def test_reviewers_may_not_define_scorecards(client, staff_user, urls, scorecard
         assert _review_work_rows() == before, f"{url.path} wrote for a Reviewer"
 
 
-def test_admins_may_define_scorecards(client, staff_user, urls, scorecard):
-    from tests.scorecards.conftest import make_admin
+def test_admins_may_define_scorecards(client, staff_user, urls, scorecard, alert_rule):
+    from tests.alerts.conftest import make_alert_admin
 
-    client.force_login(make_admin(staff_user))
+    client.force_login(make_alert_admin(staff_user))
     for url in urls:
         if url.name not in ADMIN_ONLY:
             continue
-        if url.name != "calls:scorecard_retire":  # POST only
+        if url.name not in POST_ONLY:
             assert client.get(url.path).status_code == 200, url.path
         response = client.post(url.path, {"name": "x", "action": "retire"})
         assert response.status_code not in (403, 405), f"POST {url.path} refused an Admin"

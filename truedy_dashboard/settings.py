@@ -251,9 +251,14 @@ RECORDING_STREAM_DEADLINE = env.float("RECORDING_STREAM_DEADLINE", default=600.0
 RECORDING_MIN_BYTES_PER_SECOND = env.int("RECORDING_MIN_BYTES_PER_SECOND", default=2048)
 RECORDING_THROUGHPUT_WINDOW = env.float("RECORDING_THROUGHPUT_WINDOW", default=10.0)
 # Download recordings (ZIP) of a list (calls/services/recording_bundle.py): at most this many
-# calls in one ZIP; Viewers may download recordings too (Reviewers and Admins always may).
+# calls in one ZIP. Whether Viewers may play and download recordings (Reviewers and Admins
+# always may): audio cannot be masked (README, "Personal data"). VIEWERS_MAY_DOWNLOAD_RECORDINGS
+# is its former name, still read when the new one is not set.
 RECORDINGS_ZIP_MAX_CALLS = env.int("RECORDINGS_ZIP_MAX_CALLS", default=500)
-VIEWERS_MAY_DOWNLOAD_RECORDINGS = env.bool("VIEWERS_MAY_DOWNLOAD_RECORDINGS", default=True)
+VIEWERS_MAY_PLAY_RECORDINGS = env.bool(
+    "VIEWERS_MAY_PLAY_RECORDINGS",
+    default=env.bool("VIEWERS_MAY_DOWNLOAD_RECORDINGS", default=True),
+)
 
 # A person's access to one call (its page, fragments, audio) is one audit row per this many
 # seconds, however many requests it took (calls/services/audit.py).
@@ -482,7 +487,46 @@ LOGGING = {
 DEFAULT_EXCEPTION_REPORTER_FILTER = "calls.logs.SecretScrubbingReporterFilter"
 
 # --- Personal data (issue 21) ---
+# Roles that see personal data masked (calls/services/personal_data.py): a Viewer always does;
+# add "Reviewer" or "Admin" to mask it for them too. A reveal lasts this many minutes.
+PERSONAL_DATA_MASKED_FOR = env.list("PERSONAL_DATA_MASKED_FOR", default=["Viewer"])
+PERSONAL_DATA_REVEAL_MINUTES = env.int("PERSONAL_DATA_REVEAL_MINUTES", default=15)
 
 # --- Agents and alerts (issue 20) ---
+# Alerts (calls/background/alerts.py): every rule is checked this often, on the archive only.
+ALERT_CHECK_INTERVAL = env.float("ALERT_CHECK_INTERVAL", default=60.0)
+# Signs each alert webhook (HMAC-SHA256) when its rule has no secret of its own.
+ALERT_WEBHOOK_SECRET = env.str("ALERT_WEBHOOK_SECRET", default="")
+ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=10.0)
+# The dashboard's address, for the links alert e-mails and webhooks carry (empty: paths only).
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="")
+# Alert e-mails go through Django's mail settings; by default they are printed (console).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
+CELERY_BEAT_SCHEDULE["check-alerts"] = {
+    "task": "calls.background.alerts.check_alerts",
+    "schedule": ALERT_CHECK_INTERVAL,
+    "options": {"expires": ALERT_CHECK_INTERVAL},
+}
 
 # --- Archive-served lists and the Truedy budget (issue 19) ---
+# One Truedy request budget for every process (in the cache: Redis shares it between instances),
+# paced evenly across the minute: TRUEDY_REQUESTS_PER_MINUTE (0: off) refilling continuously, at
+# most TRUEDY_BUDGET_BURST at once after a quiet spell. Background work (sync, refresh tasks,
+# exports, ZIPs) leaves the last TRUEDY_BUDGET_RESERVE tokens to people's pages. A page with nothing
+# cached waits at most TRUEDY_BUDGET_PAGE_WAIT s for tokens (one with a cached copy shows it at
+# once), background work TRUEDY_BUDGET_BACKGROUND_WAIT s.
+TRUEDY_REQUESTS_PER_MINUTE = env.int("TRUEDY_REQUESTS_PER_MINUTE", default=90)
+TRUEDY_BUDGET_BURST = env.int("TRUEDY_BUDGET_BURST", default=10)
+TRUEDY_BUDGET_RESERVE = env.int("TRUEDY_BUDGET_RESERVE", default=5)
+TRUEDY_BUDGET_PAGE_WAIT = env.float("TRUEDY_BUDGET_PAGE_WAIT", default=0.75)
+TRUEDY_BUDGET_BACKGROUND_WAIT = env.float("TRUEDY_BUDGET_BACKGROUND_WAIT", default=10.0)
+# A call counts as settled (calls/truedy/lifecycle.py) only this many seconds after it ended;
+# a settled call in the archive is then served from it with no Truedy request.
+SETTLED_GRACE_SECONDS = env.int("SETTLED_GRACE_SECONDS", default=120)

@@ -14,29 +14,52 @@ PostgreSQL's reading too: ``ts_rank`` picks the turn, ``ts_headline`` marks its 
 appear ("rout" finds "router"), with no stemming.
 """
 
+import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchQueryCombinable
 from django.db import connection
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
 
 from calls.archive.suspicious import suspicious_archived_calls
 from calls.labels import speaker
+from calls.lib.personal_data import mask_text, mask_turns
 from calls.models import (
     SEARCH_AS_SPACES,
     SEARCH_CONFIG,
+    AlertIssueCall,
     ArchivedCall,
     AutomaticScore,
+    OutcomeCorrection,
     Review,
+    ScorecardScore,
     TurnNote,
 )
-from calls.truedy.filters import CallFilters
+from calls.truedy.filters import DEFAULT_SORT, CallFilters
 from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS
+
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 # A matching line is shortened to about this many characters, the first match this far in.
 LINE_CHARS = 160
@@ -90,16 +113,23 @@ def full_text_search() -> bool:
     return connection.vendor == "postgresql"
 
 
-def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
-    """Archived calls matching the list's filters (None or "" means no filter), newest first.
+def matching_archived_calls(
+    filters: CallFilters, *, agent_names: Mapping[str, str] | None = None
+) -> QuerySet[ArchivedCall]:
+    """Archived calls matching the list's filters (None or "" means no filter), in Truedy's
+    order (newest first, ties by id) or the filters' ``sort`` (``agent_names``: what sorting by
+    agent sorts on; an agent without a name sorts by its id).
 
     A campaign's filters must come resolved (``call_ids``: calls.services.campaigns)."""
     # Never read back, and on PostgreSQL larger than the text it is made of.
-    calls = ArchivedCall.objects.defer("search_vector")
+    calls = ArchivedCall.objects.defer("search_vector", "masked_search_vector")
     if filters.call_ids is not None:
         calls = calls.filter(id__in=filters.call_ids)
     elif filters.campaign:
         raise ValueError("a campaign's call ids must be resolved before the archive is read")
+    if filters.alert is not None:  # the calls that fired an alert issue (calls.models)
+        fired = AlertIssueCall.objects.filter(issue_id=filters.alert).values("call_id")
+        calls = calls.filter(id__in=fired)
     for name in ("agent_id", "status", "direction"):
         if getattr(filters, name):
             calls = calls.filter(**{name: getattr(filters, name)})
@@ -109,31 +139,42 @@ def matching_archived_calls(filters: CallFilters) -> QuerySet[ArchivedCall]:
         calls = calls.filter(created_at__lt=filters.created_before)
     search = parse_search(filters.q)
     if search:
-        calls = calls.filter(_full_text_match(search) if full_text_search() else _scan(search))
-    if filters.contact:
+        # A role that sees personal data masked searches the masked copy: no masked value finds
+        # a call for it (README, "Personal data").
+        masked = filters.masked_search
+        calls = calls.filter(
+            _full_text_match(search, masked=masked)
+            if full_text_search()
+            else _scan(search, masked=masked)
+        )
+    if filters.contact and filters.masked_search:
+        calls = calls.none()  # a contact number is personal data: masked, it finds nothing
+    elif filters.contact:
         calls = calls.filter(Q(to_number=filters.contact) | Q(from_number=filters.contact))
-    calls = _with_review_work(calls, filters)
-    return calls.order_by(F("created_at").desc(nulls_last=True), "-id")
+    calls = _with_current_only(_with_review_work(calls, filters), filters)
+    return ordered(calls, filters.sort, agent_names=agent_names)
 
 
-def _scan(search: TranscriptSearch) -> Q:
-    """``search`` as substrings of ``search_text``: a scan of every row."""
+def _scan(search: TranscriptSearch, *, masked: bool = False) -> Q:
+    """``search`` as substrings of ``search_text`` (or its masked copy): a scan of every row."""
+    lookup = f"{'masked_' if masked else ''}search_text__icontains"
     condition = Q()
     for term in search.wanted:
-        condition &= Q(search_text__icontains=term)
+        condition &= Q(**{lookup: term})
     for term in search.unwanted:
-        condition &= ~Q(search_text__icontains=term)
+        condition &= ~Q(**{lookup: term})
     return condition
 
 
-def _full_text_match(search: TranscriptSearch) -> Q:
+def _full_text_match(search: TranscriptSearch, *, masked: bool = False) -> Q:
     """``search`` against ``search_vector``, by its GIN index; a search of only words PostgreSQL
     ignores ("the", "and") makes an empty query, which would find nothing, so it scans instead.
     The query is made of constants: PostgreSQL decides which when it plans, and keeps the index
     for every other search."""
     query = _tsquery(search.wanted, search.unwanted)
     empty = Exact(Func(query, function="numnode", output_field=IntegerField()), Value(0))
-    return Q(search_vector=query) | (Q(empty) & _scan(search))
+    vector = "masked_search_vector" if masked else "search_vector"
+    return Q(**{vector: query}) | (Q(empty) & _scan(search, masked=masked))
 
 
 def _as_read(text: str) -> str:
@@ -161,13 +202,17 @@ def _tsquery(wanted: Iterable[str], unwanted: Iterable[str] = ()) -> SearchQuery
 _PAGE_OF_HITS = """
 WITH hits (id, created_at) AS MATERIALIZED ({hits})
 SELECT id, (SELECT count(*) FROM hits) FROM hits
-ORDER BY created_at DESC NULLS LAST, id DESC
+ORDER BY created_at DESC NULLS LAST, id ASC
 LIMIT %s OFFSET %s
 """
 
 
 def archived_page(
-    filters: CallFilters, *, offset: int, limit: int
+    filters: CallFilters,
+    *,
+    offset: int,
+    limit: int,
+    agent_names: Mapping[str, str] | None = None,
 ) -> tuple[list[ArchivedCall], int]:
     """``limit`` calls of ``matching_archived_calls(filters)`` from ``offset``, and how many
     match in all.
@@ -178,8 +223,8 @@ def archived_page(
     ordering. The hits' ids and dates are kept instead (a MATERIALIZED CTE: filled before it is
     ordered, whatever indexes may exist), counted and ordered there, and the page's rows read
     by id."""
-    rows = matching_archived_calls(filters)
-    if not (full_text_search() and parse_search(filters.q)):
+    rows = matching_archived_calls(filters, agent_names=agent_names)
+    if not (full_text_search() and parse_search(filters.q)) or filters.sort:
         return list(rows[offset : offset + limit]), rows.count()
     hits, params = rows.order_by().values_list("pk", "created_at").query.sql_with_params()
     with connection.cursor() as cursor:
@@ -187,7 +232,9 @@ def archived_page(
         page = cursor.fetchall()
     if not page:  # past the last hit
         return [], rows.count() if offset else 0
-    found = ArchivedCall.objects.defer("search_vector").in_bulk([call_id for call_id, _ in page])
+    found = ArchivedCall.objects.defer("search_vector", "masked_search_vector").in_bulk(
+        [call_id for call_id, _ in page]
+    )
     return [found[call_id] for call_id, _ in page if call_id in found], page[0][1]
 
 
@@ -214,7 +261,128 @@ def _with_review_work(
     if filters.auto_score is not None:
         scores = AutomaticScore.objects.within(*filters.auto_score)
         calls = calls.filter(Exists(scores.filter(call_id=OuterRef("id"))))
+    if filters.only is not None:
+        calls = calls.filter(only_figure(filters.only))
     return calls
+
+
+def only_figure(name: str) -> Q:
+    """The calls behind one of the agents page's figures (calls.services.agent_figures counts
+    them the same way): with a verdict, with a corrected outcome, whose latest reviewer score
+    is a score, or connected (ended) with dead air (a longest silence of DEAD_AIR_SECONDS or
+    more)."""
+    if name == "reviewed":
+        return Q(Exists(Review.objects.filter(call_id=OuterRef("id"))))
+    if name == "corrected":
+        return Q(Exists(OutcomeCorrection.objects.filter(call_id=OuterRef("id"))))
+    if name == "scored":
+        # The call's latest score (of its own call: the outer query's outer row).
+        scores = ScorecardScore.objects.filter(call_id=OuterRef(OuterRef("id")))
+        newest = scores.order_by("-at", "-id").values("pk")[:1]
+        latest = ScorecardScore.objects.filter(pk=Subquery(newest), score__isnull=False)
+        return Q(Exists(latest))
+    if name == "dead-air":
+        return Q(status="ended", longest_silence__gte=settings.DEAD_AIR_SECONDS)
+    raise ValueError(f"no figure {name!r}")
+
+
+# --- what only a current archive answers: sorts and more filters ------------------------------
+
+# Agent names sorted on at most: a larger map is sorted by id (the SQL would grow too long).
+MAX_SORTED_NAMES = 500
+
+
+def effective_outcome() -> Coalesce:
+    """A call's outcome after corrections (calls.services.corrections), in SQL: its latest
+    correction's, else Truedy's; NULL when neither gives one."""
+    latest = OutcomeCorrection.objects.filter(call_id=OuterRef("id")).order_by("-at", "-id")
+    return Coalesce(
+        Subquery(latest.values("outcome")[:1]),
+        NullIf(F("outcome"), Value("")),
+        output_field=CharField(),
+    )
+
+
+def _lowest_auto_score() -> Subquery:
+    """The call's lowest current automatic scorecard score (None: no score)."""
+    scores = AutomaticScore.objects.current().filter(call_id=OuterRef("id"), score__isnull=False)
+    return Subquery(scores.order_by("score").values("score")[:1], output_field=FloatField())
+
+
+def _with_current_only(
+    calls: QuerySet[ArchivedCall], filters: CallFilters
+) -> QuerySet[ArchivedCall]:
+    """``outcome`` (effective), duration and cost ranges (inclusive), ``has_recording``."""
+    if filters.outcome:
+        calls = calls.annotate(effective_outcome=effective_outcome()).filter(
+            effective_outcome=filters.outcome
+        )
+    for name, column in (("duration", "duration_seconds"), ("cost", "cost_cents")):
+        low, high = getattr(filters, f"{name}_min"), getattr(filters, f"{name}_max")
+        if low is not None:
+            calls = calls.filter(**{f"{column}__gte": low})
+        if high is not None:
+            calls = calls.filter(**{f"{column}__lte": high})
+    if filters.has_recording is not None:
+        # Recorded: Truedy gave it a link (alive or dead), or the archive holds its copy.
+        recorded = Q(has_recording=True) | ~Q(recording="")
+        calls = calls.filter(recorded if filters.has_recording else ~recorded)
+    return calls
+
+
+def _agent_name(names: Mapping[str, str] | None) -> Case | F:
+    if not names or len(names) > MAX_SORTED_NAMES:
+        return F("agent_id")
+    whens = [When(agent_id=agent, then=Value(name.casefold())) for agent, name in names.items()]
+    return Case(*whens, default=F("agent_id"), output_field=CharField())
+
+
+def ordered(
+    calls: QuerySet[ArchivedCall],
+    sort: str | None,
+    *,
+    agent_names: Mapping[str, str] | None = None,
+) -> QuerySet[ArchivedCall]:
+    """``calls`` in ``sort``'s order (calls.truedy.filters.SORTS; None: Truedy's, newest
+    first); ties by id, as Truedy breaks them; calls without the value last either way."""
+    if sort is None or sort == DEFAULT_SORT:
+        return calls.order_by(F("created_at").desc(nulls_last=True), "id")
+    column = sort.lstrip("-")
+    if column == "created":
+        value: Any = F("created_at")
+    elif column == "duration":
+        value = F("duration_seconds")
+    elif column == "cost":
+        value = F("cost_cents")
+    elif column == "agent":
+        value = NullIf(_agent_name(agent_names), Value(""))
+    elif column == "outcome":
+        value = effective_outcome()
+    elif column == "auto_score":
+        value = _lowest_auto_score()
+    else:
+        raise ValueError(f"unknown sort {sort!r}")
+    calls = calls.annotate(sort_value=value)
+    key = (
+        F("sort_value").desc(nulls_last=True)
+        if sort.startswith("-")
+        else F("sort_value").asc(nulls_last=True)
+    )
+    return calls.order_by(key, "id")
+
+
+def truedy_window(filters: CallFilters, now: datetime) -> CallFilters:
+    """``filters`` bounded as ``GET /calls`` bounds every list: calls created from 12 months
+    before ``now`` (Truedy's clock) up to ``now``, both inclusive. For the archive standing in
+    for Truedy's list, which keeps calls longer."""
+    oldest = now - TRUEDY_KEEPS_CALLS - ONE_MICROSECOND  # exclusive, as the filters' bounds
+    newest = now + ONE_MICROSECOND
+    after, before = filters.created_after, filters.created_before
+    return dataclasses.replace(
+        filters,
+        created_after=oldest if after is None else max(after, oldest),
+        created_before=newest if before is None else min(before, newest),
+    )
 
 
 def lists_from_archive(filters: CallFilters, now: datetime) -> bool:
@@ -234,30 +402,35 @@ class MatchingLine:
     seconds: float | None = None  # where the turn starts in the call; None for the summary
 
 
-def matching_line(call: ArchivedCall, q: str | None) -> MatchingLine | None:
+def matching_line(
+    call: ArchivedCall, q: str | None, *, masked: bool = False
+) -> MatchingLine | None:
     """``matching_lines`` for one call."""
-    return matching_lines([call], q).get(call.id)
+    return matching_lines([call], q, masked=masked).get(call.id)
 
 
-def matching_lines(calls: Iterable[ArchivedCall], q: str | None) -> dict[str, MatchingLine]:
+def matching_lines(
+    calls: Iterable[ArchivedCall], q: str | None, *, masked: bool = False
+) -> dict[str, MatchingLine]:
     """For each of ``calls`` (a page of hits) that has one, the transcript turn or summary
     sentence holding the most of the search's wanted words and phrases (on PostgreSQL, of
     those the one ``ts_rank`` ranks first; else the first), shortened around its first match.
-    One query for the page on PostgreSQL."""
+    ``masked``: the lines are looked for in, and shown from, the text with personal data
+    masked. One query for the page on PostgreSQL."""
     wanted = parse_search(q).wanted
     if not wanted:
         return {}
     calls = list(calls)
-    found = _lines_by_full_text(calls, wanted) if full_text_search() else {}
+    found = _lines_by_full_text(calls, wanted, masked) if full_text_search() else {}
     for call in calls:  # SQLite; on PostgreSQL, a search of only words it ignores
-        if call.id not in found and (line := _line_by_scan(call, wanted)) is not None:
+        if call.id not in found and (line := _line_by_scan(call, wanted, masked)) is not None:
             found[call.id] = line
     return found
 
 
-def _line_by_scan(call: ArchivedCall, wanted: tuple[str, ...]) -> MatchingLine | None:
+def _line_by_scan(call: ArchivedCall, wanted: tuple[str, ...], masked: bool) -> MatchingLine | None:
     best: tuple[int, str, str, float | None] | None = None
-    for source, text, seconds in _candidates(call):
+    for source, text, seconds in _candidates(call, masked):
         lowered = text.lower()
         score = sum(1 for term in wanted if term in lowered)
         if score and (best is None or score > best[0]):
@@ -289,14 +462,14 @@ FROM (
 
 
 def _lines_by_full_text(
-    calls: list[ArchivedCall], wanted: tuple[str, ...]
+    calls: list[ArchivedCall], wanted: tuple[str, ...], masked: bool
 ) -> dict[str, MatchingLine]:
     """The lines PostgreSQL finds: stemmed as the search was, each turn read as a document."""
     numbers: list[int] = []
     texts: list[str] = []  # as the vector reads them: the same length as shown
     where: list[tuple[str, str, str, float | None]] = []
     for number, call in enumerate(calls):
-        for source, text, seconds in _candidates(call):
+        for source, text, seconds in _candidates(call, masked):
             shown = text.replace(_START, "").replace(_STOP, "").replace("\x00", "")
             numbers.append(number)
             texts.append(_as_read(shown))
@@ -329,15 +502,23 @@ def _lines_by_full_text(
     return found
 
 
-def _candidates(call: ArchivedCall) -> Iterator[tuple[str, str, float | None]]:
-    """Each turn and summary sentence: (source, text with its spaces made single, seconds)."""
+def _candidates(call: ArchivedCall, masked: bool) -> Iterator[tuple[str, str, float | None]]:
+    """Each turn and summary sentence: (source, text with its spaces made single, seconds);
+    ``masked``: with personal data masked (the turns together, as a value may span them)."""
     turns = call.transcript if isinstance(call.transcript, list) else ()
-    for turn in turns:  # stored as Truedy sent them: checked, not trusted
-        if isinstance(turn, dict) and isinstance(turn.get("text"), str):
-            who = turn.get("speaker")
-            text = " ".join(turn["text"].split())
-            yield speaker(who if isinstance(who, str) else ""), text, _start(turn)
-    for sentence in _SENTENCE_END.split(call.summary or ""):
+    # stored as Truedy sent them: checked, not trusted
+    usable = [
+        turn for turn in turns if isinstance(turn, dict) and isinstance(turn.get("text"), str)
+    ]
+    texts = [turn["text"] for turn in usable]
+    if masked:
+        texts = mask_turns(texts)
+    for turn, said in zip(usable, texts, strict=True):
+        who = turn.get("speaker")
+        text = " ".join(said.split())
+        yield speaker(who if isinstance(who, str) else ""), text, _start(turn)
+    summary = call.summary or ""
+    for sentence in _SENTENCE_END.split(mask_text(summary) if masked and summary else summary):
         if sentence:
             yield "Summary", " ".join(sentence.split()), None
 

@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -18,9 +19,11 @@ from django.utils import timezone
 
 from calls.archive import recordings
 from calls.archive.suspicious import stored_contact_words
+from calls.lib.personal_data import mask_text, mask_turns
 from calls.models import ArchivedCall
 from calls.truedy.lifecycle import talked
 from calls.truedy.records import Call, Turn, transcript_as_text
+from calls.truedy.timing import longest_silence_seconds
 
 logger = logging.getLogger("calls.archive")
 
@@ -59,7 +62,9 @@ _COMPARED_FIELDS = (
     "summary",
     "transcript",
     "search_text",
+    "masked_search_text",
     "contact_words",
+    "longest_silence",
     "has_recording",
 )
 # Text fields: an absent value is stored as "" (the columns are not nullable).
@@ -163,8 +168,13 @@ def _apply(archived: ArchivedCall, call: Call, *, replace: bool) -> bool:
             {"speaker": turn.speaker, "text": turn.text, "timestamp": turn.timestamp}
             for turn in call.transcript
         ]
-    archived.search_text = search_text(to_record(archived))
+    record = to_record(archived)
+    archived.search_text = search_text(record)
+    archived.masked_search_text = masked_search_text(record)
     archived.contact_words = stored_contact_words(archived.transcript)
+    archived.longest_silence = stored_longest_silence(
+        archived.transcript, archived.duration_seconds
+    )
     return _snapshot(archived) != before
 
 
@@ -178,6 +188,37 @@ def search_text(call: Call) -> str:
     if call.summary:
         parts.append(call.summary)
     return "\n".join(parts).lower()
+
+
+def masked_search_text(call: Call) -> str:
+    """``search_text`` with personal data replaced by placeholders: what a role that sees it
+    masked searches in (calls.archive.search), so a masked value can never find a call."""
+    transcript = None
+    if call.transcript:
+        texts = mask_turns([turn.text for turn in call.transcript])
+        transcript = tuple(
+            Turn(speaker=turn.speaker, text=text, timestamp=turn.timestamp)
+            for turn, text in zip(call.transcript, texts, strict=True)
+        )
+    summary = mask_text(call.summary) if call.summary else None
+    return search_text(replace(call, transcript=transcript, summary=summary))
+
+
+def stored_longest_silence(transcript: Any, duration_seconds: int | None) -> float | None:
+    """The longest silence of turns as the archive stores them (checked, not trusted: None for
+    something that is not a list of turns), to the hundredth of a second."""
+    if not isinstance(transcript, list):
+        return None
+    turns = []
+    for turn in transcript:
+        if not isinstance(turn, dict) or not isinstance(turn.get("text"), str):
+            continue
+        stamp = turn.get("timestamp")
+        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+            continue
+        turns.append(Turn(speaker=str(turn.get("speaker", "")), text=turn["text"], timestamp=stamp))
+    seconds = longest_silence_seconds(turns, duration_seconds)
+    return None if seconds is None else round(seconds, 2)
 
 
 # --- reading ----------------------------------------------------------------------------------

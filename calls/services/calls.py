@@ -1,5 +1,8 @@
 """A call for a page or a download: Truedy first, the archive where Truedy cannot answer.
 
+A settled call (calls.archive.settled) is the exception: the archive's copy is as good as
+Truedy's answer, so it is read from the archive and Truedy is not asked at all.
+
 The archive stands in for a call Truedy no longer has (older than its 12 months, or deleted)
 and for one it cannot give right now (down, rate-limiting, refusing the key). A call page opened
 from a list has one more stand-in while Truedy's trouble passes: the call's row in that cached
@@ -8,13 +11,14 @@ list, and the page fills itself in when Truedy answers again.
 
 import dataclasses
 
+from calls.archive.settled import settled_archived
 from calls.archive.store import get_archived, to_record
 from calls.models import ArchivedCall
 from calls.services import listing
 from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call
-from calls.upstream import reads
+from calls.upstream import gateway, reads
 from calls.upstream.problems import problem_of
 
 
@@ -34,6 +38,8 @@ class PageCall:
     # Why Truedy's own answer is missing: NotFound when the call is gone from Truedy.
     error: TruedyError | None = None
     waiting: bool = False  # only the list's row stands in, until Truedy answers again
+    # Settled (calls.archive.settled): read from the archive alone, Truedy not asked.
+    settled: bool = False
 
     @property
     def gone(self) -> bool:
@@ -41,7 +47,11 @@ class PageCall:
 
 
 def call_or_archived(call_id: str) -> PageCall:
-    """Truedy's call, else the archive's copy; raises Truedy's error when there is none."""
+    """A settled call from the archive alone; else Truedy's call, else the archive's copy;
+    raises Truedy's error when there is none."""
+    settled = settled_archived(call_id, gateway.now())
+    if settled is not None:
+        return PageCall(to_record(settled), settled, settled=True)
     try:
         return PageCall(reads.get_call(call_id))
     except TruedyError as error:
@@ -78,15 +88,17 @@ def call_for_page(call_id: str, *, opened_from: ListPlace | None) -> PageCall:
 def neighbours(call_id: str, opened_from: ListPlace) -> reads.Neighbours | None:
     """The calls before and after it in the list it was opened from; None when that cannot be
     told (the call page still works without its place in the list)."""
+    filters = opened_from.filters
+    read_page = listing.page_reader(filters)
+    if read_page is None:  # Truedy's list, as the page showed it: without what it cannot do
+        filters = filters.without_current_only()
     try:
         return reads.find_neighbours(
             call_id,
             page=opened_from.page,
             per_page=opened_from.per_page,
-            filters=opened_from.filters,
-            read_page=listing.archive_page
-            if listing.pages_from_archive(opened_from.filters)
-            else None,
+            filters=filters,
+            read_page=read_page,
         )
     except TruedyError:
         return None

@@ -367,8 +367,11 @@ class LiveAnswer:
 
 def selects(filters: CallFilters, call: Call) -> bool | None:
     """Whether the view's filters select ``call`` as Truedy's list would (``admits``); None
-    for filters a row cannot be judged on (a search, the review work, a campaign)."""
-    return None if filters.searches else filters.admits(call)
+    for filters a row cannot be judged on (a search, the review work, a campaign), nor placed
+    (a sort: a new call is not simply on top), nor the archive's own filters."""
+    if filters.searches or filters.needs_current_archive:
+        return None
+    return filters.admits(call)
 
 
 def answer(

@@ -43,7 +43,7 @@ from zipstream import ZIP_DEFLATED, ZipStream
 from calls.archive.recordings import open_archived_recording
 from calls.archive.store import get_archived
 from calls.models import ArchivedCall
-from calls.services import export, listing, recording_streams, recordings
+from calls.services import export, listing, personal_data, recording_streams, recordings
 from calls.services.recording_streams import Stream
 from calls.truedy.client import LINK_REFUSED, NOT_AUDIO, deadline
 from calls.truedy.errors import RateLimited, RecordingUnavailable, TruedyError
@@ -108,14 +108,18 @@ def open_zip(
     owner: Any,
     zone: ZoneInfo,
     link: Callable[[Call], str],
+    viewer: Any = None,
 ) -> RecordingsZip | None:
     """The ZIP of every call ``filters`` match, in one of ``owner``'s recording stream slots;
-    None when no slot is free. The first page of calls is read here: a Truedy failure now is
-    raised (``TruedyError``) while the view can still answer with an error page."""
+    None when no slot is free. The manifest shows the calls as ``viewer`` (the user) may see
+    them (calls.services.personal_data). The first page of calls is read here: a Truedy
+    failure now is raised (``TruedyError``) while the view can still answer with an error
+    page."""
     if not recording_streams.SLOTS.take(owner):
         return None
     try:
-        calls = listing.every_matching_call(filters)
+        every = listing.every_matching_call(filters)
+        calls = personal_data.stream_for(viewer, every) if viewer is not None else every
         first = list(islice(calls, 1))
         names = listing.agent_names_if_possible()
     except BaseException:
@@ -127,7 +131,7 @@ def open_zip(
         agent_names=names,
         link=link,
         release=lambda: recording_streams.SLOTS.give_back(owner),
-        closing=getattr(calls, "close", None),
+        closing=getattr(every, "close", None),
     )
 
 

@@ -5,6 +5,7 @@ alone, in any order, and always comes out the same.
 """
 
 import random
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +131,7 @@ def build_turns(
     if builder is None:
         return []
     lines = builder(rng, call, agent, persona)
-    return _timed(rng, lines, call.duration_seconds or 0)
+    return _with_personal_data(seed, call, persona, _timed(rng, lines, call.duration_seconds or 0))
 
 
 # ---------------------------------------------------------------------- per-call details
@@ -551,6 +552,89 @@ def _long(rng: random.Random, call: CallSkeleton, agent: Agent, p: dict[str, str
         p,
     )
     return lines
+
+
+# ---------------------------------------------------------------------- personal data
+
+# About half of the card payments, e-mail checks and text confirmations below carry personal
+# data read out the way people read it, so the dashboard's masking has something to mask (issue
+# 21). Booking calls already give a date of birth. The numbers are test numbers: the card
+# networks' published test cards and 555-01xx.
+PERSONAL_DATA_SHARE = 0.5
+TEST_CARDS = ("4111111111111111", "5555555555554444", "4242424242424242", "6011111111111117")
+DIGIT_WORDS = ("oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+MAIL_DOMAINS = ("gmail", "outlook", "yahoo", "icloud")
+
+
+def _with_personal_data(
+    seed: int, call: CallSkeleton, persona: dict[str, str], turns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The turns, with a few new ones carrying personal data in some calls.
+
+    Decided by the call's own ``:personal-data`` RNG and slotted in between two existing turns
+    (their start times spread over the gap), so every other draw, turn and time stays as it was.
+    """
+    rng = call_rng(seed, call, ":personal-data")
+    if rng.random() >= PERSONAL_DATA_SHARE:
+        return turns
+    if call.kind == "reminders" and call.outcome == "confirmed":
+        after, lines = 3, _card_payment(rng)
+    elif call.kind == "support":
+        after, lines = 4, _email_check(rng, persona)
+    elif call.kind == "sales" and call.outcome == "interested":
+        after, lines = 8, _text_to_number(rng)
+    else:
+        return turns
+    if len(turns) <= after + 1:
+        return turns
+    start, end = turns[after]["timestamp"], turns[after + 1]["timestamp"]
+    step = (end - start) / (len(lines) + 1)
+    added = [
+        {"speaker": speaker, "text": text, "timestamp": round(start + step * (n + 1), 2)}
+        for n, (speaker, text) in enumerate(lines)
+    ]
+    return [*turns[: after + 1], *added, *turns[after + 1 :]]
+
+
+def _spoken_digits(digits: str) -> str:
+    return ", ".join(
+        " ".join(DIGIT_WORDS[int(d)] for d in digits[i : i + 4]) for i in range(0, len(digits), 4)
+    )
+
+
+def _card_payment(rng: random.Random) -> list[Line]:
+    card = rng.choice(TEST_CARDS)
+    return [
+        (A, "I can also take a card payment right now, if that's easier."),
+        (C, f"Oh, sure. The card number is {_spoken_digits(card[:8])},"),
+        (A, "Mm-hm."),
+        (C, f"{_spoken_digits(card[8:])}."),
+    ]
+
+
+def _email_check(rng: random.Random, p: dict[str, str]) -> list[Line]:
+    def plain(name: str) -> str:
+        folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        return "".join(char for char in folded.lower() if char.isalnum())
+
+    local, domain = f"{plain(p['first'])} dot {plain(p['last'])}", rng.choice(MAIL_DOMAINS)
+    return [
+        (A, "Can I confirm the email address on the account?"),
+        (C, f"Yes, it's {local} at {domain} dot com."),
+        (A, "Thanks, that matches what we have."),
+    ]
+
+
+def _text_to_number(rng: random.Random) -> list[Line]:
+    number = f"{rng.choice(('415', '212', '617', '702'))}55501{rng.randrange(100):02d}"
+    spoken = ", ".join(
+        " ".join(DIGIT_WORDS[int(d)] for d in part)
+        for part in (number[:3], number[3:6], number[6:])
+    )
+    return [
+        (C, f"Can you send it to my cell instead? It's {spoken}."),
+        (A, "Of course, I'll text the confirmation to that number."),
+    ]
 
 
 BUILDERS: dict[str, Callable[[random.Random, CallSkeleton, Agent, dict[str, str]], list[Line]]] = {

@@ -178,7 +178,11 @@ class TruedyClient:
         recording_hosts: Iterable[str] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         user_agent: str = "truedy-dashboard/0.1",
+        before_request: Callable[[str], None] | None = None,
     ) -> None:
+        """``before_request(path)`` runs before every API request, retries included (not before
+        recording links: those go to storage, outside the API's rate limit). It may wait, or
+        raise a ``TruedyError`` to refuse the request: the caller's request budget lives there."""
         base = httpx.URL(base_url)
         if base.scheme not in ("http", "https") or not base.host:
             raise ValueError("base_url must be an absolute http(s) URL")
@@ -195,6 +199,7 @@ class TruedyClient:
         self._clock = clock
         self._skew = 0.0  # seconds Truedy's clock is ahead of ours, as its last answer showed
         self._max_response_bytes = max_response_bytes
+        self._before_request = before_request
         headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if api_key:  # no key at all: send nothing and let Truedy answer 401
             headers["Authorization"] = f"Bearer {api_key}"
@@ -474,6 +479,8 @@ class TruedyClient:
         where = self._base_path + path
         for attempt in range(self._max_attempts):
             last = attempt + 1 >= self._max_attempts
+            if self._before_request is not None:
+                self._before_request(path)
             timeout = self._timeout_within_deadline()
             try:
                 with timed("upstream"):

@@ -6,6 +6,12 @@ The five filters are ``GET /calls``' own (https://docs.truedy.ai/guides/call-man
 E.164 that the dashboard matches against a call's numbers in the archive. ``campaign`` (a batch
 call's id) selects the calls that campaign's contacts got: the services resolve it into
 ``call_ids`` through ``GET /batch-calls/{id}/contacts`` before any list is read.
+
+What Truedy's list cannot do at all, the archive can while it is current (README, "Lists from
+the archive"): ``sort`` by a column, and filter by ``outcome`` (the effective one, after
+reviewers' corrections), ``duration_min``/``duration_max`` (seconds), ``cost_min``/``cost_max``
+(cents), both ends inclusive, and ``has_recording``. ``needs_current_archive`` says a list asks
+for any of them; ``without_current_only`` is the list without them (Truedy's).
 """
 
 from __future__ import annotations
@@ -18,6 +24,21 @@ from calls.truedy.records import Call
 
 # GET /calls' filter parameters, in the order the list's query string shows them.
 FILTER_NAMES = ("agent_id", "status", "direction", "created_after", "created_before")
+# The list's orders: a column, "-" for descending. None means Truedy's own order (newest first,
+# ties by id), which "-created" also names.
+SORT_COLUMNS = ("created", "duration", "cost", "agent", "outcome", "auto_score")
+SORTS = tuple(order for column in SORT_COLUMNS for order in (column, f"-{column}"))
+DEFAULT_SORT = "-created"
+# The filters (and ``sort``) only a current archive can answer.
+CURRENT_ONLY_NAMES = (
+    "sort",
+    "outcome",
+    "duration_min",
+    "duration_max",
+    "cost_min",
+    "cost_max",
+    "has_recording",
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,10 +60,46 @@ class CallFilters:
     open_notes: bool = False
     # Calls whose automatic scorecard score is in [at least, below) percent (None: no bound).
     auto_score: tuple[float | None, float | None] | None = None
+    # The agents page's figures that no other filter selects (calls.archive.search, ONLY):
+    # "reviewed", "corrected", "scored" (by a reviewer) or "dead-air"; None: every call.
+    only: str | None = None
     # A campaign (batch call) id, and once resolved (calls.services.campaigns) exactly the ids
     # of the calls its contacts got; None: not resolved, or no campaign.
     campaign: str | None = None
     call_ids: frozenset[str] | None = None
+    # Only a current archive answers these (module docstring). ``sort``: one of SORTS other
+    # than DEFAULT_SORT (None: Truedy's order). Ranges are inclusive; cost in cents.
+    sort: str | None = None
+    outcome: str | None = None
+    duration_min: int | None = None
+    duration_max: int | None = None
+    cost_min: int | None = None
+    cost_max: int | None = None
+    has_recording: bool | None = None
+    # An alert issue's id (calls.models.AlertIssue): exactly the calls that fired it, which the
+    # archive selects by the issue's rows (calls.archive.search); archive only.
+    alert: int | None = None
+    # The search looks in the archive's copy with personal data masked, and its matching lines
+    # are masked: for a role that sees personal data masked (calls.services.personal_data).
+    masked_search: bool = False
+
+    @property
+    def needs_current_archive(self) -> bool:
+        """A sort or filter Truedy cannot apply, which the archive answers only while current."""
+        return any(getattr(self, name) is not None for name in CURRENT_ONLY_NAMES)
+
+    def without_current_only(self) -> CallFilters:
+        """The list as Truedy can give it: no sort, none of the current archive's filters."""
+        return dataclasses.replace(
+            self,
+            sort=None,
+            outcome=None,
+            duration_min=None,
+            duration_max=None,
+            cost_min=None,
+            cost_max=None,
+            has_recording=None,
+        )
 
     def api_params(self) -> dict[str, Any]:
         """The filters as ``GET /calls`` parameters (``TruedyClient.list_calls`` keywords)."""
@@ -74,6 +131,8 @@ class CallFilters:
             or self.suspicious
             or self.open_notes
             or self.auto_score is not None
+            or self.only is not None
+            or self.alert is not None
         )
 
     @property
@@ -92,6 +151,8 @@ class CallFilters:
             suspicious=False,
             open_notes=False,
             auto_score=None,
+            only=None,
             campaign=None,
             call_ids=None,
-        )
+            alert=None,
+        ).without_current_only()

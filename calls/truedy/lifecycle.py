@@ -1,6 +1,20 @@
 """How a Truedy call moves through its life, as the API documents it: which statuses are live,
-whether anybody spoke, when its signed recording link dies, and what a page can say about its
-transcript and recording. Pure rules on ``Call`` values: no Django, no cache, no database.
+whether anybody spoke, when its signed recording link dies, what a page can say about its
+transcript and recording, and when it is *settled*. Pure rules on ``Call`` values: no Django, no
+cache, no database.
+
+Settled (``is_settled``): nothing about the call can change upstream any more, so a copy of it
+is as good as Truedy's answer. All of:
+
+- its status is terminal (``ended``, ``failed`` or ``cancelled``: a call never leaves these);
+- a grace period has passed since it ended (``grace``; SETTLED_GRACE_SECONDS): late billing
+  and the last ``updated_at`` land in it;
+- it has been analysed: an outcome or summary is present, or nobody spoke (there is nothing
+  to analyse), or Truedy was last seen (``seen_at``) after the analysis window
+  (``processing_window``, TRANSCRIPT_PROCESSING_WINDOW) had passed without one;
+- its transcript is present, or known absent: nobody spoke, or Truedy said "no transcript"
+  after that window had passed (a list row never carries one, so ``seen_at`` must be when the
+  call itself was last read).
 
 Reference: https://docs.truedy.ai/guides/call-management ("The Call object" for the statuses
 and ``recording_url``; "Retention and export": recordings for 24 hours, records for 12 months).
@@ -22,6 +36,7 @@ RECORDING_EXPIRY_MARGIN = timedelta(minutes=2)
 # Truedy keeps call records for 12 months.
 TRUEDY_KEEPS_CALLS = timedelta(days=365)
 LIVE_STATUSES = frozenset({"queued", "ringing", "in-progress"})
+TERMINAL_STATUSES = frozenset({"ended", "failed", "cancelled"})
 
 
 class CallLike(Protocol):
@@ -56,6 +71,30 @@ def is_live(call: CallLike) -> bool:
 def talked(call: CallLike) -> bool:
     """Somebody spoke: an ended call, or a failed one that had been answered (dropped)."""
     return call.status == "ended" or (call.status == "failed" and call.started_at is not None)
+
+
+def is_settled(
+    call: Call,
+    now: datetime,
+    *,
+    seen_at: datetime | None,
+    processing_window: timedelta,
+    grace: timedelta,
+) -> bool:
+    """Whether ``call`` can no longer change upstream (the module's docstring has the rule).
+
+    ``seen_at``: when Truedy last described the call in full (None: not known)."""
+    if call.status not in TERMINAL_STATUSES:
+        return False
+    ended = call.ended_at or call.updated_at or call.created_at
+    if ended is None or now - ended < grace:
+        return False
+    if not talked(call):
+        return True  # nobody spoke: nothing to transcribe or analyse
+    window_seen = seen_at is not None and seen_at - ended >= processing_window
+    analysed = bool(call.outcome or call.summary) or window_seen
+    transcribed = call.transcript is not None or window_seen
+    return analysed and transcribed
 
 
 def recording_expiry(call: Call) -> datetime | None:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from calls.truedy.client import time_left
 from calls.truedy.errors import TruedyError
-from calls.upstream import problems, resilience
+from calls.upstream import budget, problems, resilience
 from calls.upstream.keys import CACHE_PREFIX
 
 T = TypeVar("T")
@@ -174,7 +174,13 @@ def _refresh(
         stale_data: T = _stale_or_raise(stale, error)  # ``stale`` is what ``fetch`` gave before
         return stale_data
     try:
-        data = fetch()
+        if stale is not None:
+            # The stale copy stands in for a refused request (with its notice) at once, rather
+            # than a person waiting for a token.
+            with budget.without_waiting():
+                data = fetch()
+        else:
+            data = fetch()
     except TruedyError as error:
         if permit is not None:
             resilience.failed(permit, error)

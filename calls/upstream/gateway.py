@@ -11,6 +11,7 @@ from django.conf import settings
 
 from calls.simulator import DEFAULT_API_KEY, Simulator
 from calls.truedy.client import TruedyClient
+from calls.upstream import budget
 
 # In simulator mode the host is never resolved: the transport answers in-process.
 SIMULATOR_BASE_URL = "http://simulator.truedy.local/api/public/v1"
@@ -64,6 +65,8 @@ def get_client() -> TruedyClient:
                 max_attempts=settings.TRUEDY_MAX_ATTEMPTS,
                 max_retry_wait=settings.TRUEDY_MAX_RETRY_WAIT,
                 recording_hosts=settings.TRUEDY_RECORDING_HOSTS or None,
+                # Every API request takes a token from the shared, paced budget first.
+                before_request=budget.before_request,
             )
         return _client
 

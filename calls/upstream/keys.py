@@ -18,3 +18,6 @@ SIGN_IN_FAILURES_PREFIX = "truedy:v1:sign-in-failures"
 REVIEW_CLAIM_PREFIX = "truedy:v1:review-claim"
 # The call ids of a review queue, read once when it starts (calls.services.review_queue).
 REVIEW_QUEUE_PREFIX = "truedy:v1:review-queue"
+# A transcript's turns with personal data masked, by a digest of the turns and of the detector
+# (calls.services.personal_data): masked text only, never an original.
+MASKED_TURNS_PREFIX = "truedy:v1:masked-turns"

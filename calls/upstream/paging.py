@@ -36,7 +36,7 @@ from django.conf import settings
 from calls.truedy.client import deadline, time_left
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call, CallPage
-from calls.upstream import gateway, reads
+from calls.upstream import budget, gateway, reads
 from calls.upstream.resilience import waiting_out_short_limits
 
 logger = logging.getLogger("calls.paging")
@@ -70,9 +70,13 @@ def iter_matching_calls(
         raise ValueError(f"prefetch must be at least 1, got {prefetch}")
     fetch = fetch_page or reads.read_list_page_once
     pinned = filters.api_params() | {"created_before": pinned_before(filters.created_before, as_of)}
+    # Worker threads do not inherit context variables: pages ahead are read at the reader's
+    # priority on Truedy's request budget.
+    level = budget.current_priority()
 
     def load(offset: int) -> CallPage:
-        return _fetch_with_budget(fetch, pinned, page_size, offset, sleep)
+        with budget.priority(level):
+            return _fetch_with_budget(fetch, pinned, page_size, offset, sleep)
 
     # The first page is fetched in the caller's thread: a failure there comes before any row.
     first = load(0)

@@ -22,6 +22,11 @@ class CircuitOpen(UpstreamUnavailable):
     """No request was made: Truedy failed repeatedly and the breaker is open."""
 
 
+class BudgetExhausted(RateLimited):
+    """No request was made: the dashboard's own request budget has no token for it in time
+    (calls.upstream.budget). Truedy said nothing, so no cool-down starts."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Problem:
     kind: str  # waiting, auth, billing, busy, garbled, unreachable
@@ -37,6 +42,10 @@ ANSWER = Problem("unreachable", "Truedy is unreachable", False, False, False)
 
 # Most specific first: the first class the error is an instance of decides.
 PROBLEMS: tuple[tuple[type[TruedyError], Problem], ...] = (
+    (
+        BudgetExhausted,
+        Problem("waiting", "Many pages are reading from Truedy right now", True, True, False),
+    ),
     (RateLimited, Problem("waiting", "Truedy is rate-limiting the dashboard", True, True, False)),
     (
         Unauthorized,  # Forbidden too: a refused key or address needs an administrator

@@ -27,7 +27,7 @@ from django.core.cache import cache
 from calls.lib.server_timing import timed
 from calls.truedy.errors import RateLimited, TruedyError
 from calls.upstream.keys import UPSTREAM_PREFIX
-from calls.upstream.problems import CircuitOpen, problem_of
+from calls.upstream.problems import BudgetExhausted, CircuitOpen, problem_of
 
 T = TypeVar("T")
 
@@ -173,7 +173,8 @@ def failed(permit: Permit, error: TruedyError) -> None:
     """Count a failure. Only Truedy being down or garbled trips the breaker; 4xx answers (a
     missing call, a refused key) are answers, and a rate limit starts a cool-down instead."""
     problem = problem_of(error)
-    if error.retry_after and problem.passes_by_itself:
+    # Our own budget's refusal (nothing reached Truedy) is not Truedy asking everyone to wait.
+    if error.retry_after and problem.passes_by_itself and not isinstance(error, BudgetExhausted):
         _cool_down(error.retry_after)
     if not problem.trips_breaker:
         if permit.probe:

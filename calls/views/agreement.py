@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from calls.forms import CallFilterForm, describe_errors
-from calls.services import agreement
+from calls.services import agreement, personal_data
 from calls.services.listing import agent_names_if_possible
 from calls.truedy.errors import TruedyError
 from calls.views.problems import upstream_error
@@ -24,7 +24,8 @@ def agreement_table(request: DashboardRequest) -> HttpResponse:
         refused: dict[str, Any] = {"errors": describe_errors(form), "list_query": ""}
         return render(request, TEMPLATE, refused, status=400)
     try:
-        figures = agreement.for_filters(form.list_filters())
+        filters = personal_data.filters_for(request.user, form.list_filters())
+        figures = agreement.for_filters(filters)
     except TruedyError as error:
         return upstream_error(request, error)
     context: dict[str, Any] = {

@@ -1,5 +1,6 @@
 """The call page: facts, player and transcript; and the player's note that a listen began."""
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any
@@ -15,16 +16,17 @@ from calls.services import (
     audit,
     calls,
     live,
+    personal_data,
     recordings,
     suspicious,
     transcript_pages,
     transcripts,
 )
 from calls.services.calls import ListPlace, PageCall
-from calls.services.listing import agent_names_if_possible
+from calls.services.listing import agent_names_if_possible, cached_agent_names
 from calls.truedy.client import is_valid_call_id
 from calls.truedy.errors import NotFound, TruedyError
-from calls.truedy.lifecycle import is_live, recording_expiry
+from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS, is_live, recording_expiry
 from calls.truedy.records import Call
 from calls.upstream import gateway, reads
 from calls.upstream.problems import trouble
@@ -55,7 +57,16 @@ def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
         return call_not_found(request, back_query)
     except TruedyError as error:
         return upstream_error(request, error)
-    context = _call_context(request, list_form, shown, opened_from, back_query)
+    # Personal data as the user's role may see it (README, "Personal data"): the page is timed
+    # on what was said, then its call and turns are the ones the user may see, and its panels
+    # only ever see those.
+    call, personal = personal_data.for_call_page(request.user, shown.call)
+    context = _call_context(request, list_form, shown, opened_from, back_query) | personal
+    context |= personal_data.page_turns(call, context["timing"], context["turn_page"])
+    shown = dataclasses.replace(shown, call=call)
+    context["recording_state"] = personal_data.recording_state_for(
+        request.user, context["recording_state"]
+    )
     context |= _review_work(request, shown.call, context["moment_turn"])
     # An unreadable ?t= or ?turns= still shows the call, from the start, saying why (and a 400).
     status = 400 if context["moment_error"] or context["turns_error"] else 200
@@ -104,7 +115,8 @@ def _opened_from(request: DashboardRequest, form: CallFilterForm) -> ListPlace |
     if not any(name in request.GET for name in QUERY_ORDER) or not form.is_valid():
         return None
     # A search's neighbours are its other hits (from the archive), as the list showed them.
-    return ListPlace(form.list_filters(), form.page, form.per_page)
+    filters = personal_data.filters_for(request.user, form.list_filters())
+    return ListPlace(filters, form.page, form.per_page)
 
 
 def _call_context(
@@ -124,7 +136,9 @@ def _call_context(
     turn_page, turns_error = transcript_pages.page_of_turns(
         timing.turns if timing else (), wanted=request.GET.get("turns"), current=moment_turn
     )
-    recording_state = recordings.recording_state_for_page(call, now, shown.archived)
+    recording_state = recordings.recording_state_for_page(
+        call, now, shown.archived, settled=shown.settled
+    )
     find = _find(request)
     # Links within the page (a turn's moment, another page of turns, "jump to time") keep the
     # list the call was opened from and the words being found.
@@ -145,13 +159,15 @@ def _call_context(
         "details_out_of_band": requested_partial(request, PARTIALS["calls/call_detail.html"])
         == "transcript",
         "playback_rates": PLAYBACK_RATES,
-        "agent_names": agent_names_if_possible(),
+        # A settled call asks Truedy nothing, not even its agents' names (the ids still say who).
+        "agent_names": cached_agent_names() if shown.settled else agent_names_if_possible(),
         "back_query": back_query,
         "neighbours": _neighbours(call.id, opened_from, list_form) if opened_from else None,
         "waiting": waiting(shown.error) if shown.waiting and shown.error else None,
         "transcript_state": "waiting" if shown.waiting else reads.transcript_state(call, now).value,
         "recording_state": "waiting" if shown.waiting else recording_state,
-        "from_archive": _from_archive(shown),
+        "from_archive": _from_archive(shown, now),
+        "settled": shown.settled,
         "recording_expires": recording_expiry(call),
         # A live or processing call follows the list's live updates (calls/services/live.py).
         "live_progress": live.progress_text(call, now),
@@ -160,8 +176,14 @@ def _call_context(
     }
 
 
-def _from_archive(shown: PageCall) -> dict[str, Any] | None:
-    """What the page says when the archive's copy stands in for Truedy's answer."""
+def _from_archive(shown: PageCall, now: datetime) -> dict[str, Any] | None:
+    """What the page says when the archive's copy stands in for Truedy's answer, or is read
+    instead of asking (a settled call: older than Truedy keeps, it is gone from Truedy)."""
+    if shown.archived is not None and shown.settled:
+        created = shown.call.created_at
+        if created is not None and created < now - TRUEDY_KEEPS_CALLS:
+            return {"gone": True, "row": shown.archived}
+        return {"settled": True, "row": shown.archived}
     if shown.archived is None or shown.error is None:
         return None
     if shown.gone:

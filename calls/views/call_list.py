@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -19,13 +20,15 @@ from calls.forms import (
     CallFilterForm,
     describe_errors,
     score_range_text,
+    sort_text,
 )
 from calls.lib.timezones import zone_names_version
 from calls.models import Verdict
-from calls.services import corrections, listing, reviews, totals
+from calls.services import corrections, listing, personal_data, reviews, totals
 from calls.services.row_media import media_of_rows
 from calls.truedy.errors import NotFound, TruedyError
-from calls.truedy.records import Call
+from calls.truedy.filters import DEFAULT_SORT
+from calls.truedy.records import KNOWN_OUTCOMES, Call
 from calls.upstream import gateway
 from calls.upstream.problems import trouble
 from calls.views import saved_views
@@ -45,12 +48,15 @@ def call_list(request: DashboardRequest) -> HttpResponse:
     if form.search is not None and form.search.kind == "call_id":
         return _open_call(request, form.search.text)
     try:
-        found = listing.list_page(form.list_filters(), page=form.page, per_page=form.per_page)
+        filters = personal_data.filters_for(request.user, form.list_filters())
+        found = listing.list_page(filters, page=form.page, per_page=form.per_page)
     except NotFound:  # only a campaign filter can name something Truedy does not have
         return campaign_not_found(request)
     except TruedyError as error:
         return upstream_error(request, error)
+    found = personal_data.list_page_for(request.user, found)
     context = _list_context(request, form, found.agent_names) | _results(form, found)
+    context["search_refusal"] = personal_data.search_refusal(filters)
     # A page number past the end of the list does not exist (as Django's paginator says).
     status = 404 if context["past_the_end"] else 200
     response = render(request, "calls/call_list.html", context, status=status)
@@ -75,7 +81,8 @@ def call_totals(request: DashboardRequest) -> HttpResponse:
         return render(request, "calls/call_totals.html", context, status=400)
     context["totals_query"] = form.query(page=None, per_page=None)
     try:
-        context["totals"] = totals.for_filters(form.list_filters(), zone=form.zone)
+        filters = personal_data.filters_for(request.user, form.list_filters())
+        context["totals"] = totals.for_filters(filters, zone=form.zone)
     except TruedyError as error:
         kind, status = upstream_problem(error)
         context["problem"] = trouble(error)
@@ -107,8 +114,10 @@ def _open_call(request: DashboardRequest, call_id: str) -> HttpResponse:
 def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     page = found.page
     num_pages = max(1, -(-page.total // form.per_page))
-    return _review_work(page.calls) | {
-        "from_archive": found.from_archive,
+    context = _review_work(page.calls) | _archive_controls(form, found)
+    return context | {
+        # The archive standing in for Truedy's list is Truedy's list: live rows stay live.
+        "from_archive": found.from_archive and not found.as_truedy,
         "campaign_source": found.campaign,
         "search": form.search,
         "reach": found.reach,
@@ -128,6 +137,91 @@ def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     }
 
 
+# The table's columns: (heading, class, the column ``sort`` sorts it by, or "").
+COLUMNS = (
+    ("Created", "", "created"),
+    ("Agent", "", "agent"),
+    ("Direction", "", ""),
+    ("Status", "", ""),
+    ("Contact", "", ""),
+    ("Duration", "num", "duration"),
+    ("Media", "media", ""),
+    ("Outcome", "", "outcome"),
+    ("Cost", "num", "cost"),
+    ("Review", "", ""),
+)
+# Columns that read best largest first when first sorted by.
+_DESCENDING_FIRST = ("created", "duration", "cost", "auto_score")
+
+
+def _archive_controls(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
+    """Sort links in the headings and the archive's own filters, allowed when the list is read
+    from the archive (current, or a search); else why not, and what the link asked for that
+    the list leaves out."""
+    allowed = found.from_archive
+    reason = ""
+    if not allowed:
+        why = found.currency.why_not() if found.currency else "Truedy's own list is shown"
+        reason = f"Sorting and these filters need the archive to be current: {why}"
+    # The order the rows are in: Truedy's when the archive could not sort them.
+    sort = (form.cleaned_data.get("sort") or DEFAULT_SORT) if allowed else DEFAULT_SORT
+    headers = []
+    for heading, css, column in COLUMNS:
+        header: dict[str, Any] = {"label": heading, "css": css, "link": None, "aria_sort": ""}
+        if column and sort.lstrip("-") == column:
+            header["aria_sort"] = "descending" if sort.startswith("-") else "ascending"
+        if column and allowed:
+            if sort.lstrip("-") == column:  # again: the other way round
+                target = column if sort.startswith("-") else f"-{column}"
+            else:
+                target = f"-{column}" if column in _DESCENDING_FIRST else column
+            header["link"] = form.query(sort=target, page=None)
+            header["next"] = sort_text(target)
+        headers.append(header)
+    currency = found.currency
+    return {
+        "archive_controls": allowed,
+        "archive_controls_reason": reason,
+        "headers": headers,
+        "sort_text": sort_text(sort),
+        "ignored": [IGNORED_TEXT[name] for name in found.ignored],
+        "list_source": {
+            "lag": currency.behind,
+            "bound": currency.bound_seconds,
+        }
+        if found.as_truedy and currency is not None
+        else None,
+    }
+
+
+IGNORED_TEXT = {
+    "sort": "the sort order",
+    "outcome": "the outcome filter",
+    "duration_min": "the shortest duration",
+    "duration_max": "the longest duration",
+    "cost_min": "the lowest cost",
+    "cost_max": "the highest cost",
+    "has_recording": "the recording filter",
+}
+
+
+# The agents page's figure a list shows (``only=``), in words.
+ONLY_WORDS = {
+    "reviewed": "with a verdict",
+    "corrected": "whose outcome a reviewer corrected",
+    "scored": "a reviewer scored",
+    "dead-air": "connected, with dead air (a silence of {seconds:g} s or more)",
+}
+
+
+def _only_text(form: CallFilterForm) -> str:
+    """The ``only=`` filter's chip: "Only calls with a verdict"; empty without it."""
+    only = form.cleaned_data.get("only") if form.is_valid() else None
+    if not only:
+        return ""
+    return "Only calls " + ONLY_WORDS[only].format(seconds=settings.DEAD_AIR_SECONDS)
+
+
 def _review_filters_text(form: CallFilterForm) -> str:
     """The review filters in words: "unreviewed and with open notes"."""
     data = form.cleaned_data
@@ -142,6 +236,8 @@ def _review_filters_text(form: CallFilterForm) -> str:
         parts.append("with open notes")
     if data.get("auto_score"):
         parts.append(f"whose automatic score is {score_range_text(data['auto_score'])}")
+    if data.get("only"):
+        parts.append(ONLY_WORDS[data["only"]].format(seconds=settings.DEAD_AIR_SECONDS))
     return " and ".join(parts)
 
 
@@ -170,6 +266,9 @@ def _list_context(
         "per_page_choices": PER_PAGE_CHOICES,
         # The campaign filter's chip removes it (and starts again from the first page).
         "campaign_remove_query": form.query(campaign=None, page=None),
+        "alert_remove_query": form.query(alert=None, page=None),
+        "only_remove_query": form.query(only=None, page=None),
+        "only_text": _only_text(form),
         "search_max_length": MAX_SEARCH_LENGTH,
         # Also in a swap of the results (out of band): the view they now show is marked.
         "saved_views": saved_views.views_of(request.user),
@@ -187,6 +286,7 @@ def _list_context(
             ("f-before", "created_before", "To", form.data.get("created_before", "")),
         ],
         "presets": _presets(form),
+        "known_outcomes": KNOWN_OUTCOMES,
         "min_year": MIN_YEAR,
         "max_year": MAX_YEAR,
         "zone_names_url": reverse("calls:time_zone_names", args=[zone_names_version()]),

@@ -11,13 +11,18 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from calls.forms import CallFilterForm
-from calls.services import audit, export, recording_streams, recordings
-from calls.services.calls import call_or_archived
-from calls.services.listing import agent_names_if_possible, every_matching_call
+from calls.services import audit, export, personal_data, recording_streams, recordings, roles
+from calls.services.calls import PageCall, call_or_archived
+from calls.services.listing import (
+    agent_names_if_possible,
+    cached_agent_names,
+    every_matching_call,
+    ignored_by,
+)
 from calls.truedy.client import LINK_REFUSED, NOT_AUDIO, is_valid_call_id
 from calls.truedy.errors import NotFound, RateLimited, RecordingUnavailable, TruedyError
 from calls.truedy.lifecycle import RecordingState
-from calls.truedy.records import Call, transcript_as_text
+from calls.truedy.records import transcript_as_text
 from calls.upstream import gateway
 from calls.upstream.problems import trouble
 from calls.views.call_list import call_list
@@ -38,6 +43,8 @@ def call_recording(request: DashboardRequest, call_id: str) -> HttpResponse | St
     ``Range`` passed on, so the browser only ever sees our URL and seeking works."""
     if not is_valid_call_id(call_id):
         return _recording_unavailable(request, 404, "There is no such call.")
+    if not roles.can_play_recordings(request.user):
+        return _recording_unavailable(request, 403, roles.RECORDINGS_REFUSED)
     try:
         stream = recording_streams.open_in_slot(
             request.user.pk,
@@ -118,9 +125,10 @@ def _recording_unavailable(request: DashboardRequest, status: int, message: str)
 @require_GET
 def call_transcript_text(request: DashboardRequest, call_id: str) -> HttpResponse:
     """The transcript as plain text: one ``Agent: …`` line per turn (Truedy's own format)."""
-    call = _call_for_download(call_id)
-    if isinstance(call, HttpResponse):
-        return call
+    shown = _call_for_download(call_id)
+    if isinstance(shown, HttpResponse):
+        return shown
+    call = personal_data.call_for(request.user, shown.call)
     response = HttpResponse(transcript_as_text(call), content_type="text/plain; charset=utf-8")
     # The file is named from the id in our URL (checked), never from Truedy's answer.
     response["Content-Disposition"] = f'attachment; filename="call-{call_id}-transcript.txt"'
@@ -133,11 +141,13 @@ def call_transcript_text(request: DashboardRequest, call_id: str) -> HttpRespons
 def call_transcript_json(request: DashboardRequest, call_id: str) -> HttpResponse:
     """The transcript as JSON (calls.services.export.transcript_document). Errors answer as
     the ``.txt`` download does."""
-    call = _call_for_download(call_id)
-    if isinstance(call, HttpResponse):
-        return call
+    shown = _call_for_download(call_id)
+    if isinstance(shown, HttpResponse):
+        return shown
+    call = personal_data.call_for(request.user, shown.call)
+    names = cached_agent_names() if shown.settled else agent_names_if_possible()
     response = JsonResponse(
-        export.transcript_document(call, agent_names_if_possible()),
+        export.transcript_document(call, names),
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = f'attachment; filename="call-{call_id}-transcript.json"'
@@ -148,20 +158,21 @@ def call_transcript_json(request: DashboardRequest, call_id: str) -> HttpRespons
     return response
 
 
-def _call_for_download(call_id: str) -> Call | HttpResponse:
-    """The call whose transcript is downloaded (the archive standing in as on the call page),
-    or the plain-text answer saying why there is none."""
+def _call_for_download(call_id: str) -> PageCall | HttpResponse:
+    """The call whose transcript is downloaded (the archive standing in as on the call page;
+    a settled one read from the archive alone), or the plain-text answer saying why there is
+    none."""
     if not is_valid_call_id(call_id):
         return plain_text(404, "No such call.")  # an odd id is never sent upstream
     try:
-        call = call_or_archived(call_id).call
+        shown = call_or_archived(call_id)
     except NotFound:
         return plain_text(404, "No such call.")
     except TruedyError as error:
         return plain_text(502, f"{trouble(error)}. Try again.")
-    if call.transcript is None:
+    if shown.call.transcript is None:
         return plain_text(404, "This call has no transcript (yet).")
-    return call
+    return shown
 
 
 # --- every call of a list -------------------------------------------------------------------------
@@ -169,11 +180,21 @@ def _call_for_download(call_id: str) -> Call | HttpResponse:
 
 @require_GET
 def calls_export_csv(request: DashboardRequest) -> HttpResponse | StreamingHttpResponse:
-    """Every call matching the list's query, newest first, streamed as CSV."""
+    """Every call matching the list's query, newest first (or in its ``sort``), streamed as
+    CSV. A sort or filter only the archive answers, while it cannot answer the export, is
+    refused (409) rather than left out of a file that would not say so."""
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():
         return call_list(request)  # the list's own 400 page; nothing asked of Truedy
-    calls = every_matching_call(form.list_filters())
+    filters = personal_data.filters_for(request.user, form.list_filters())
+    ignored = ignored_by(filters)
+    if ignored:
+        return plain_text(
+            409,
+            f"{', '.join(ignored)}: these need the dashboard's archive to be current, and it is "
+            "not right now. Export without them, or try again once the archive has caught up.",
+        )
+    calls = personal_data.stream_for(request.user, every_matching_call(filters))
     names = agent_names_if_possible()
     try:
         # The first page is read before the answer starts: if Truedy fails now, the usual

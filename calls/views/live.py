@@ -15,7 +15,7 @@ from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.views.decorators.http import require_GET
 
 from calls.forms import CallFilterForm, describe_errors
-from calls.services import corrections, live, reviews, row_media
+from calls.services import corrections, live, personal_data, reviews, row_media
 from calls.services.listing import cached_agent_names
 from calls.templatetags.call_format import call_table_rows
 from calls.truedy.client import is_valid_call_id
@@ -36,14 +36,19 @@ def live_updates(request: DashboardRequest) -> HttpResponse:
     except ValueError as error:
         return _refused(str(error))
     found = live.answer(
-        filters=form.list_filters(), watch=tuple(watch), top=top, first_page=form.page == 1
+        filters=personal_data.filters_for(request.user, form.list_filters()),
+        watch=tuple(watch),
+        top=top,
+        first_page=form.page == 1,
     )
     etag = found.etag
     if _matches(request.headers.get("If-None-Match", ""), etag):
         response: HttpResponse = HttpResponseNotModified()
     else:
         rows_html = (
-            _rows_html(found, form.query(), watch) if request.GET.get("rows") == "1" else None
+            _rows_html(request, found, form.query(), watch)
+            if request.GET.get("rows") == "1"
+            else None
         )
         response = JsonResponse(found.as_json(rows_html))
     response["ETag"] = etag
@@ -93,13 +98,17 @@ def _matches(header: str, etag: str) -> bool:
 
 
 def _rows_html(
-    found: live.LiveAnswer, row_query: str, shown: dict[str, live.Progress | None]
+    request: DashboardRequest,
+    found: live.LiveAnswer,
+    row_query: str,
+    shown: dict[str, live.Progress | None],
 ) -> dict[str, str]:
     """The row of each watched call that is further on than the page shows it, as the list
     renders it (the same cells, links and review work), to put in place of the old one."""
     calls = [row.call for call_id, row in found.rows.items() if _further(row, shown.get(call_id))]
     if not calls:
         return {}
+    calls = personal_data.calls_for(request.user, calls)  # as the list shows them
     names = cached_agent_names()  # never a Truedy request: ids stand in for unknown names
     verdicts = reviews.review_facts(call.id for call in calls)
     outcomes = corrections.effective_outcomes({call.id: call.outcome for call in calls})

@@ -9,17 +9,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from calls.forms import CallFilterForm
-from calls.services import audit, export, recording_bundle, roles
+from calls.services import audit, export, personal_data, recording_bundle, roles
 from calls.truedy.errors import TruedyError
 from calls.views.call_list import call_list
 from calls.views.downloads import STREAM_RETRY_AFTER, TOO_MANY_STREAMS
 from calls.views.problems import upstream_error
 from calls.views.rendering import NO_STORE, DashboardRequest
 
-REFUSED = (
-    "Your role (Viewer) may browse calls and read transcripts, but not download recordings "
-    "here. Ask an administrator for the Reviewer role."
-)
+REFUSED = roles.RECORDINGS_REFUSED + " Ask an administrator for the Reviewer role."
 
 
 @require_GET
@@ -31,14 +28,18 @@ def recordings_zip(request: DashboardRequest) -> HttpResponse | StreamingHttpRes
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():
         return call_list(request)  # the list's own 400 page; nothing asked of Truedy
-    filters = form.list_filters()
+    filters = personal_data.filters_for(request.user, form.list_filters())
     base_url = request.build_absolute_uri(reverse("calls:call_list"))
     try:
         total = recording_bundle.count_matching(filters, per_page=form.per_page)
         if recording_bundle.too_many(total):
             return _problem(request, 400, "Too many calls for one ZIP", _too_many(total), form)
         body = recording_bundle.open_zip(
-            filters, owner=request.user.pk, zone=form.zone, link=export.call_link(base_url)
+            filters,
+            owner=request.user.pk,
+            zone=form.zone,
+            link=export.call_link(base_url),
+            viewer=request.user,
         )
     except TruedyError as error:
         return upstream_error(request, error)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from calls.forms import CallFilterForm, describe_errors
 from calls.models import ReviewSample, Verdict
 from calls.review_forms import SampleForm
-from calls.services import review_queue, roles, sampling
+from calls.services import listing, review_queue, roles, sampling
 from calls.truedy.client import is_valid_call_id
 from calls.truedy.errors import TruedyError
 from calls.upstream import gateway
@@ -36,6 +36,14 @@ def review_start(request: DashboardRequest) -> HttpResponse:
     if where.errors:
         return problem(request, 400, "These filters cannot be reviewed:", list(where.errors))
     queue = where.as_queue()
+    ignored = listing.ignored_by(queue.filters)
+    if ignored:  # never a queue of other calls than the list's
+        return problem(
+            request,
+            409,
+            "These filters need the dashboard's archive to be current, and it is not right now:",
+            list(ignored),
+        )
     try:
         # A sample is fixed when drawn: its calls are read again only once their copy expired.
         taken = review_queue.snapshot(queue, refresh=queue.sample is None)

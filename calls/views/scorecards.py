@@ -36,7 +36,7 @@ from calls.scorecard_forms import (
     scorecard_spec,
     with_another_question,
 )
-from calls.services import audit, automatic_checks, roles, scorecards
+from calls.services import audit, automatic_checks, personal_data, roles, scorecards
 from calls.services.automatic_checks import CheckResult
 from calls.services.calls import call_or_archived
 from calls.services.listing import agent_names_if_possible
@@ -405,7 +405,8 @@ def call_scorecard(request: DashboardRequest, call_id: str) -> HttpResponse:
     if not is_valid_call_id(call_id):
         return problem(request, 404, "There is no such call.")  # never sent upstream
     try:
-        call = call_or_archived(call_id).call
+        # Its evidence quotes the transcript: as the user may see it (README, "Personal data").
+        call = personal_data.call_for(request.user, call_or_archived(call_id).call)
     except NotFound:
         return problem(request, 404, "There is no such call.")
     except TruedyError:

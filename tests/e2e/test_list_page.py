@@ -320,6 +320,8 @@ def test_a_saved_view_is_confirmed_marked_and_one_click_away(signed_in):
     views = page.get_by_role("navigation", name="Saved views")
     chip = views.get_by_role("link", name="Dropped inbound")
     expect(chip).to_have_attribute("aria-current", "true")
+    # htmx has set the reloaded page up once it has loaded the totals
+    expect(page.locator("#totals")).not_to_have_class(re.compile(r"\bloading\b"))
 
     page.get_by_label("Status").select_option("ended")  # htmx: the mark follows
     expect(page).to_have_url(re.compile(r"status=ended"))

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from calls.archive import store
 from calls.upstream import gateway
+from tests.notes.roles import make_reviewer
 
 
 @pytest.fixture
@@ -29,7 +30,8 @@ def archived(frozen_simulator):
     return rows
 
 
-def test_a_phone_number_typed_any_way_lists_that_contacts_calls(signed_in, archived):
+def test_a_phone_number_typed_any_way_lists_that_contacts_calls(signed_in, e2e_user, archived):
+    make_reviewer(e2e_user)  # a Viewer finds no call by a contact number (README, Personal data)
     page = signed_in
     number = store.to_record(archived[0]).contact_number
     page.goto("/calls/")

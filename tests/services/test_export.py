@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from calls.archive.store import store_call
 from calls.labels import dollars
+from calls.lib.personal_data import mask_turns
 from calls.models import AuditEvent
 from calls.services import export
 from calls.services.export import transcript_document
@@ -622,8 +623,11 @@ def test_transcript_json(staff_client, frozen_simulator, staff_user):
     assert document["agent_name"] == reads.agent_names()[call.agent_id]
     assert document["created_at"].endswith("Z")
     assert document["duration_seconds"] == call.duration_seconds
+    # A staff user in no group is a Viewer: personal data in the turns comes masked.
+    shown = mask_turns([t.text for t in call.transcript])
     assert document["turns"] == [
-        {"speaker": t.speaker, "text": t.text, "timestamp": t.timestamp} for t in call.transcript
+        {"speaker": t.speaker, "text": text, "timestamp": t.timestamp}
+        for t, text in zip(call.transcript, shown, strict=True)
     ]
     event = AuditEvent.objects.get(action="download_transcript")
     assert (event.call_id, event.detail, event.user) == (call_id, "json", staff_user)

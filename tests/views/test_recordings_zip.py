@@ -258,7 +258,7 @@ def test_the_cap_counts_calls_so_exactly_the_cap_downloads(
 
 
 def test_a_viewer_is_refused_when_the_setting_says_so(staff_client, frozen_simulator, settings):
-    settings.VIEWERS_MAY_DOWNLOAD_RECORDINGS = False
+    settings.VIEWERS_MAY_PLAY_RECORDINGS = False
     frozen_simulator.reset_requests()
     response = staff_client.get(f"/calls/recordings.zip?{RECENT}")
     assert response.status_code == 403
@@ -271,7 +271,7 @@ def test_a_viewer_is_refused_when_the_setting_says_so(staff_client, frozen_simul
 def test_reviewers_may_download_whatever_the_setting(
     client, staff_user, frozen_simulator, settings
 ):
-    settings.VIEWERS_MAY_DOWNLOAD_RECORDINGS = False
+    settings.VIEWERS_MAY_PLAY_RECORDINGS = False
     client.force_login(make_reviewer(staff_user))
     assert client.get(f"/calls/recordings.zip?{RECENT}").status_code == 200
     assert "Download recordings (ZIP)" in client.get(f"/calls/?{RECENT}").content.decode()

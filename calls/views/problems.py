@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpResponse
 
 from calls.truedy.errors import TruedyError
-from calls.upstream.problems import problem_of
+from calls.upstream.problems import BudgetExhausted, problem_of
 from calls.views.rendering import ANY_PAGE_PARTIAL, DashboardRequest, render, requested_partial
 
 logger = logging.getLogger("calls.views")
@@ -53,6 +53,8 @@ def upstream_error(request: DashboardRequest, error: TruedyError) -> HttpRespons
     target = requested_partial(request, ANY_PAGE_PARTIAL)
     context = {
         "kind": kind,
+        # Our own request budget said wait, not Truedy (calls.upstream.budget).
+        "own_budget": isinstance(error, BudgetExhausted),
         "message": error.message,
         "request_id": error.request_id,
         "status_code": error.status_code,

@@ -266,6 +266,9 @@ def test_a_cold_list_page_with_the_budget_spent_is_the_waiting_page(tight, staff
     assert b'class="notice waiting"' in response.content
     assert b"share of Truedy&#x27;s requests is used up for the moment" in response.content
     assert b"loads by itself" in response.content
+    # Our own budget said wait, not Truedy: the heading does not blame Truedy.
+    assert b"this one waits its turn" in response.content
+    assert b"Truedy asked the dashboard to slow down" not in response.content
     assert resilience.safe_get(resilience.COOLDOWN_KEY) is None
 
 

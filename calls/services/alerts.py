@@ -38,7 +38,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.archive.search import matching_archived_calls
-from calls.archive.store import to_record
 from calls.models import (
     AlertDelivery,
     AlertDirection,
@@ -53,10 +52,8 @@ from calls.models import (
     ScorecardQuestion,
     ScorecardVersion,
 )
-from calls.services.automatic_checks import longest_silence
 from calls.services.corrections import effective_outcomes
 from calls.services.history import in_chunks
-from calls.services.scorecards import facts_of
 from calls.truedy.filters import CallFilters
 
 CHUNK = 500  # archived calls read at a time
@@ -211,15 +208,12 @@ def _split(
                     if answer == "no":
                         having.append(call_id)
     elif rule.metric == AlertMetric.LONG_SILENCE:
+        # The archive stores each call's longest silence as the checks measure it (None
+        # without transcript turns; calls.archive.store.stored_longest_silence).
         limit = rule.silence_seconds or 0.0
-        rows = calls.defer("search_text").iterator(chunk_size=CHUNK)
-        for row in rows:
-            seconds = longest_silence_of(row)
-            if seconds is None:
-                continue
-            judged.append(row.id)
-            if seconds > limit:
-                having.append(row.id)
+        timed = calls.exclude(longest_silence=None)
+        judged = list(timed.values_list("id", flat=True))
+        having = list(timed.filter(longest_silence__gt=limit).values_list("id", flat=True))
     return tuple(having), tuple(judged)
 
 
@@ -232,16 +226,6 @@ def _chunks(rows: Iterable[Any]) -> Iterator[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def longest_silence_of(archived: ArchivedCall) -> float | None:
-    """The call's longest silence between turns in seconds, as the checks measure it (None
-    without transcript turns)."""
-    facts = facts_of(to_record(archived), end_reason=None)
-    if facts.timing is None:
-        return None
-    found = longest_silence(facts.timing)
-    return None if found is None else found[0]
 
 
 def current_question(question: ScorecardQuestion) -> ScorecardQuestion:

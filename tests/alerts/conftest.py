@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from calls.archive.store import stored_longest_silence
 from calls.models import AlertRule, ArchivedCall, SavedView
 from tests.conftest import FROZEN_NOW
 from tests.reviews.conftest import person, role_group, signed_in
@@ -86,6 +87,8 @@ def archived(call_id: str, *, minutes_ago: float, outcome: str = "", transcript=
         "duration_seconds": 70,
         "outcome": outcome,
         "transcript": transcript,
+        # what the archive's writes store beside the transcript (calls.archive.store)
+        "longest_silence": stored_longest_silence(transcript, 70),
     } | extra
     return ArchivedCall.objects.create(id=call_id, **values)
 

@@ -12,7 +12,7 @@ class CallsConfig(AppConfig):
         from calls import checks  # noqa: F401 checks registers itself
         from calls.background import scoring
         from calls.models import ArchivedCall
-        from calls.services import audit
+        from calls.services import audit, page_cache
         from calls.views import sign_in
 
         # Every authentication event goes in the audit log (ASVS 16.3.1).
@@ -26,3 +26,5 @@ class CallsConfig(AppConfig):
             sender=ArchivedCall,
             dispatch_uid="calls.scoring.archived_call_saved",
         )
+        # A verdict or correction shows on cached list rows at once (README, "Faster pages").
+        page_cache.connect_signals()

@@ -198,12 +198,28 @@ def _tsquery(wanted: Iterable[str], unwanted: Iterable[str] = ()) -> SearchQuery
     return query
 
 
-# A search's hits, read once for both the page and the count (``archived_page``).
+# How many hits a search has, and where the newest calls that should hold its page end (NULL:
+# too rare a search for that to pay), in one statement. The hits are
+# counted by the GIN index and their rows alone; the archive's size is PostgreSQL's estimate
+# (-1: never made; autovacuum's ANALYZE makes it); the newest calls end at the one `cap` calls
+# down Truedy's order, found by its index alone (archive_truedy_order, an index-only scan).
+_HITS_AND_NEWEST = """
+SELECT total.n, CASE WHEN total.n > {offset} AND calls.n >= 0
+        AND {cap_times_total} < total.n * total.n::float8 THEN (
+    SELECT created_at FROM calls_archivedcall WHERE created_at IS NOT NULL
+    ORDER BY created_at DESC, id ASC OFFSET ({cap_times_total} / total.n)::bigint LIMIT 1
+) END
+FROM (SELECT count(*) AS n FROM ({hits}) AS hits) AS total,
+    (SELECT reltuples AS n FROM pg_class WHERE oid = 'calls_archivedcall'::regclass) AS calls
+"""
+# Hits are looked for among this many times the newest calls expected to hold the page (were
+# hits spread as evenly as calls): room for hits that come in bursts.
+NEWEST_MARGIN = 3
+# A rare search's page: its hits' ids and dates read once (MATERIALIZED: by the GIN index,
+# whatever other index the planner might walk instead), ordered there.
 _PAGE_OF_HITS = """
 WITH hits (id, created_at) AS MATERIALIZED ({hits})
-SELECT id, (SELECT count(*) FROM hits) FROM hits
-ORDER BY created_at DESC NULLS LAST, id ASC
-LIMIT %s OFFSET %s
+SELECT id FROM hits ORDER BY created_at DESC NULLS LAST, id ASC LIMIT %s OFFSET %s
 """
 
 
@@ -217,25 +233,40 @@ def archived_page(
     """``limit`` calls of ``matching_archived_calls(filters)`` from ``offset``, and how many
     match in all.
 
-    A full-text search on PostgreSQL reads its hits once for both. Its GIN index neither orders
-    nor counts them (PostgreSQL rechecks every hit in the table), so the page's order and the
-    count each visit every hit: a word in a fifth of the archive spent as long counting as
-    ordering. The hits' ids and dates are kept instead (a MATERIALIZED CTE: filled before it is
-    ordered, whatever indexes may exist), counted and ordered there, and the page's rows read
-    by id."""
+    A full-text search on PostgreSQL (newest first) never ranks or sorts every hit for its
+    page. The GIN index finds the hits, and PostgreSQL reads each one's row to count it (it
+    rechecks a text-search match there): that count is the search's main cost. A common
+    search then reads its page among the newest calls only: with ``total`` hits in about
+    ``calls``, the page's last is expected ``(offset + limit) * calls / total`` calls down the
+    list, and is looked for within NEWEST_MARGIN times that (PostgreSQL walks those calls, or
+    reads the hits among them: never every hit). A rare search, or one whose newest calls held
+    too few hits, orders its hits' ids and dates, read once, and reads the page's rows by id."""
     rows = matching_archived_calls(filters, agent_names=agent_names)
     if not (full_text_search() and parse_search(filters.q)) or filters.sort:
         return list(rows[offset : offset + limit]), rows.count()
     hits, params = rows.order_by().values_list("pk", "created_at").query.sql_with_params()
+    cap = NEWEST_MARGIN * (int(offset) + int(limit))
+    sql = _HITS_AND_NEWEST.format(
+        hits=hits, offset=int(offset), cap_times_total=f"{cap}::float8 * greatest(calls.n, total.n)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        total, oldest = cursor.fetchone()
+    if offset >= total:  # no hits, or past the last one: no page to read
+        return [], total
+    limit = min(limit, total - offset)
+    if oldest is not None:
+        # The newest calls come first in the list's order (newest first, ties by id, calls
+        # without a date last): a page wholly among them is the list's page.
+        newest = rows.filter(created_at__gte=oldest).order_by(F("created_at").desc(), "id")
+        page = list(newest[offset : offset + limit])
+        if len(page) == limit:
+            return page, total
     with connection.cursor() as cursor:
         cursor.execute(_PAGE_OF_HITS.replace("{hits}", hits), (*params, limit, offset))
-        page = cursor.fetchall()
-    if not page:  # past the last hit
-        return [], rows.count() if offset else 0
-    found = ArchivedCall.objects.defer("search_vector", "masked_search_vector").in_bulk(
-        [call_id for call_id, _ in page]
-    )
-    return [found[call_id] for call_id, _ in page if call_id in found], page[0][1]
+        found = [call_id for (call_id,) in cursor.fetchall()]
+    by_id = ArchivedCall.objects.defer("search_vector", "masked_search_vector").in_bulk(found)
+    return [by_id[call_id] for call_id in found if call_id in by_id], total
 
 
 UNREVIEWED = "unreviewed"

@@ -8,7 +8,7 @@ the AI's. Lists, the call page, totals and the export show the effective one, ma
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,20 +95,30 @@ def effective_outcomes(ai_outcomes: Mapping[str, str | None]) -> dict[str, Effec
 
     ``ai_outcomes`` maps each call id to Truedy's label for it."""
     latest = latest_rows(OutcomeCorrection, ai_outcomes, "corrected_by")
-    result = {}
-    for call_id, ai_outcome in ai_outcomes.items():
-        correction = latest.get(call_id)
-        if correction is None:
-            result[call_id] = EffectiveOutcome(ai_outcome, ai_outcome)
-        else:
-            result[call_id] = EffectiveOutcome(
-                ai_outcome=ai_outcome,
-                outcome=correction.outcome,
-                corrected_by=correction.corrected_by.get_username(),
-                at=correction.at,
-                reason=correction.reason,
-            )
-    return result
+    return {
+        call_id: _effective(ai_outcome, latest.get(call_id))
+        for call_id, ai_outcome in ai_outcomes.items()
+    }
+
+
+def effective_from_history(
+    ai_outcome: str | None, history: Sequence[OutcomeCorrection]
+) -> EffectiveOutcome:
+    """``effective_outcome`` from the call's ``correction_history`` (newest first), which a
+    page reads anyway: no query of its own."""
+    return _effective(ai_outcome, history[0] if history else None)
+
+
+def _effective(ai_outcome: str | None, correction: OutcomeCorrection | None) -> EffectiveOutcome:
+    if correction is None:
+        return EffectiveOutcome(ai_outcome, ai_outcome)
+    return EffectiveOutcome(
+        ai_outcome=ai_outcome,
+        outcome=correction.outcome,
+        corrected_by=correction.corrected_by.get_username(),
+        at=correction.at,
+        reason=correction.reason,
+    )
 
 
 def effective_outcome(call_id: str, ai_outcome: str | None) -> EffectiveOutcome:

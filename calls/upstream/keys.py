@@ -21,3 +21,6 @@ REVIEW_QUEUE_PREFIX = "truedy:v1:review-queue"
 # A transcript's turns with personal data masked, by a digest of the turns and of the detector
 # (calls.services.personal_data): masked text only, never an original.
 MASKED_TURNS_PREFIX = "truedy:v1:masked-turns"
+# Rendered pieces of pages (a list's rows), keyed by a digest of everything they show, and the
+# generation counter every review-work or archive write bumps (calls.services.page_cache).
+PAGE_CACHE_PREFIX = "truedy:v1:page-cache"

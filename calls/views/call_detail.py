@@ -16,6 +16,7 @@ from calls.services import (
     audit,
     calls,
     live,
+    page_cache,
     personal_data,
     recordings,
     suspicious,
@@ -46,6 +47,7 @@ PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 
 @require_GET
 def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
+    page_cache.prime_permissions(request.user)
     list_form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     opened_from = _opened_from(request, list_form)
     back_query = list_form.query() if opened_from else ""

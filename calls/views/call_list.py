@@ -1,17 +1,19 @@
 """The call list and its totals."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
-from calls.archive.search import UNREVIEWED
+from calls.archive.search import UNREVIEWED, MatchingLine
 from calls.forms import (
     MAX_SEARCH_LENGTH,
     MAX_YEAR,
@@ -24,8 +26,9 @@ from calls.forms import (
 )
 from calls.lib.timezones import zone_names_version
 from calls.models import Verdict
-from calls.services import corrections, listing, personal_data, reviews, totals
+from calls.services import corrections, listing, live, page_cache, personal_data, reviews, totals
 from calls.services.row_media import media_of_rows
+from calls.templatetags.call_format import call_table_rows
 from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.filters import DEFAULT_SORT
 from calls.truedy.records import KNOWN_OUTCOMES, Call
@@ -39,6 +42,7 @@ from calls.views.rendering import PARTIALS, DashboardRequest, render, requested_
 
 @require_GET
 def call_list(request: DashboardRequest) -> HttpResponse:
+    page_cache.prime_permissions(request.user)
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():
         # Nothing invalid goes upstream: names come from the cache or not at all.
@@ -57,6 +61,8 @@ def call_list(request: DashboardRequest) -> HttpResponse:
     found = personal_data.list_page_for(request.user, found)
     context = _list_context(request, form, found.agent_names) | _results(form, found)
     context["search_refusal"] = personal_data.search_refusal(filters)
+    if not context["fragment"]:
+        context["filter_form_html"] = _filter_form_html(request, context)
     # A page number past the end of the list does not exist (as Django's paginator says).
     status = 404 if context["past_the_end"] else 200
     response = render(request, "calls/call_list.html", context, status=status)
@@ -114,7 +120,8 @@ def _open_call(request: DashboardRequest, call_id: str) -> HttpResponse:
 def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
     page = found.page
     num_pages = max(1, -(-page.total // form.per_page))
-    context = _review_work(page.calls) | _archive_controls(form, found)
+    context = _archive_controls(form, found)
+    call_rows = [(call, found.matches.get(call.id)) for call in page.calls]
     return context | {
         # The archive standing in for Truedy's list is Truedy's list: live rows stay live.
         "from_archive": found.from_archive and not found.as_truedy,
@@ -124,8 +131,8 @@ def _results(form: CallFilterForm, found: listing.ListPage) -> dict[str, Any]:
         "archive_covers_view": found.covered,
         "review_filters_text": _review_filters_text(form),
         "find": form.search.text if form.search else "",
-        "call_rows": [(call, found.matches.get(call.id)) for call in page.calls],
-        "media": media_of_rows(page.calls, from_archive=found.from_archive),
+        "call_rows": call_rows,
+        "rows_html": _rows_html(form, found, call_rows),
         "totals_query": form.query(page=None, per_page=None),
         "calls": page.calls,
         "total": page.total,
@@ -241,12 +248,71 @@ def _review_filters_text(form: CallFilterForm) -> str:
     return " and ".join(parts)
 
 
-def _review_work(calls: Sequence[Call]) -> dict[str, Any]:
-    """The page's rows' verdicts and outcomes after corrections (two queries)."""
-    return {
-        "verdicts": reviews.review_facts(call.id for call in calls),
-        "outcomes": corrections.effective_outcomes({call.id: call.outcome for call in calls}),
-    }
+def _filter_form_html(request: DashboardRequest, context: dict[str, Any]) -> SafeString:
+    """The filters (the ``filter_form`` partial), from the page cache when nothing they show
+    has changed: the query as typed, the zone, the agents, today's presets, the campaign's
+    name, and why the archive's controls are off (if they are)."""
+    campaign = context["campaign_source"]
+    key = page_cache.entry_key(
+        "list-filters",
+        (
+            sorted(request.GET.lists()),
+            context["zone_name"],
+            context["agent_choices"],
+            context["presets"],
+            context["only_text"],
+            context["archive_controls_reason"],
+            campaign.campaign.name if campaign else None,
+            context["zone_names_url"],
+        ),
+    )
+
+    def build() -> str:
+        return render_to_string("calls/call_list.html#filter_form", context, request)
+
+    # Rendered by the template, autoescaped (also when read back from the cache).
+    return mark_safe(page_cache.cached_html(key, build))  # noqa: S308
+
+
+def _rows_html(
+    form: CallFilterForm,
+    found: listing.ListPage,
+    call_rows: list[tuple[Call, MatchingLine | None]],
+) -> SafeString:
+    """The table's rows, from the page cache when nothing they show has changed: the calls as
+    this viewer sees them (masked or not), their live state now, their media, the query their
+    links carry, the zone; the review work on them is the cache's generation."""
+    calls = found.page.calls
+    row_query = form.query()
+    find = form.search.text if form.search else ""
+    media = media_of_rows(calls, from_archive=found.from_archive)
+    now = gateway.now()
+    key = page_cache.entry_key(
+        "list-rows",
+        (
+            call_rows,
+            row_query,
+            found.agent_names,
+            find,
+            media,
+            tuple(live.follow_state(call, now) for call in calls),
+            timezone.get_current_timezone_name(),
+        ),
+    )
+
+    def build() -> str:
+        return call_table_rows(
+            call_rows,
+            row_query,
+            found.agent_names,
+            find,
+            reviews.review_facts(call.id for call in calls),
+            corrections.effective_outcomes({call.id: call.outcome for call in calls}),
+            media,
+        )
+
+    # Built by call_table_rows, every value escaped (also when read back from the cache).
+    return mark_safe(page_cache.cached_html(key, build))  # noqa: S308
 
 
 def _list_context(

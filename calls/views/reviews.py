@@ -70,7 +70,8 @@ def review_panel(
     announces.
     """
     where = carried(request)
-    outcome = corrections.effective_outcome(call_id, ai_outcome)
+    history = corrections.correction_history(call_id)
+    outcome = corrections.effective_from_history(ai_outcome, history)
     can_review = roles.can_review(request.user)
     queue = where.queue
     return {
@@ -80,12 +81,15 @@ def review_panel(
             "outcome_known": outcome_known,
             "outcome": outcome,
             "history": reviews.review_history(call_id),
-            "corrections": corrections.correction_history(call_id),
+            "corrections": history,
             "can_review": can_review,
             "role": roles.role_name(request.user),
             "verdicts": Verdict.choices,
-            "verdict_form": verdict_form or VerdictForm(),
-            "correction_form": correction_form or CorrectionForm(current=outcome.outcome),
+            # Only reviewers see the forms: nobody else pays for building them.
+            "verdict_form": (verdict_form or VerdictForm()) if can_review else None,
+            "correction_form": (correction_form or CorrectionForm(current=outcome.outcome))
+            if can_review
+            else None,
             "teammates": roles.reviewers() if can_review else (),
             "suggestions": corrections.suggested_outcomes() if can_review else (),
             "progress": _progress(queue, call_id) if queue else None,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -234,6 +235,50 @@ def test_a_search_is_answered_by_the_gin_index(db):
     assert "Bitmap Index Scan on archive_search_vector" in plan, plan
     assert "search_vector @@" in plan and "~~" not in plan, plan  # not the scan's LIKE
     assert hits.count() == 10
+
+
+@postgresql_only
+@pytest.mark.parametrize("masked", [False, True])
+def test_every_page_of_a_common_search_is_the_lists_page_whichever_way_it_is_read(db, masked):
+    """A common search reads its page among the newest calls (the count says it is common); a
+    page they do not hold, a rare search, hits in a burst among old calls and calls without a
+    date read the hits: every page is the list's, in its order (newest first, ties by id, no
+    date last)."""
+    rows = []
+    for n in range(60):
+        created = None if n in (20, 41) else T0 - timedelta(minutes=n // 2)  # pairs tie
+        words = "router blinks" if n % 3 else "modem hums"
+        text = f"contact: my {words}." + (" old zebra" if n >= 40 else "")
+        rows.append(
+            ArchivedCall(
+                id=f"call_dense_{n:03d}",
+                status="ended",
+                created_at=created,
+                search_text=text,
+                masked_search_text=text,  # nothing personal in it
+            )
+        )
+    ArchivedCall.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE calls_archivedcall")
+    for q in ("router blinks", "zebra", "router -zebra"):
+        filters = CallFilters(q=q, masked_search=masked)
+        expected = [row.id for row in matching_archived_calls(filters)]
+        hits = len(expected)
+        assert hits == {"router blinks": 40, "zebra": 20, "router -zebra": 26}[q]
+        if q != "router -zebra":  # the calls without a date come last
+            assert expected[-1] == "call_dense_041"
+        for limit in (2, 5, 25):
+            for offset in range(0, hits + 2, limit):
+                with CaptureQueriesContext(connection) as sent:
+                    page, total = archived_page(filters, offset=offset, limit=limit)
+                assert total == hits
+                assert [row.id for row in page] == expected[offset : offset + limit], (q, offset)
+                read_hits = any("MATERIALIZED" in query["sql"] for query in sent)
+                if q == "router blinks" and limit == 2 and offset <= 4:
+                    assert not read_hits  # among the newest calls: no hit ordered
+                if q == "zebra" and page:
+                    assert read_hits  # hits in a burst among the oldest calls
 
 
 # --- the list page -------------------------------------------------------------------------------

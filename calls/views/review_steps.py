@@ -2,6 +2,7 @@
 lead, and how a write answers (a 303 a plain form follows, an HX-Redirect for htmx)."""
 
 import dataclasses
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from calls.forms import QUERY_ORDER, CallFilterForm, describe_errors
 from calls.review_forms import QueueForm
-from calls.services import review_queue
+from calls.services import personal_data, review_queue
 from calls.truedy.errors import TruedyError
 from calls.upstream.problems import trouble
 from calls.views.rendering import DashboardRequest
@@ -26,6 +27,9 @@ class Carried:
     queue_form: QueueForm
     from_list: bool  # the URL carries a list's query at all
     errors: tuple[str, ...]
+    # Whose queue: a role that sees personal data masked searches the masked copy, as its list
+    # does (a queue's first call must not point at a call found by a masked value).
+    user: Any = None
 
     @property
     def queue(self) -> review_queue.Queue | None:
@@ -35,7 +39,7 @@ class Carried:
 
     def _queue(self) -> review_queue.Queue:
         return review_queue.Queue(
-            self.list_form.list_filters(),
+            personal_data.filters_for(self.user, self.list_form.list_filters()),
             self.queue_form.drawn_sample,
             self.queue_form.sample_part,
         )
@@ -69,7 +73,9 @@ def carried(request: DashboardRequest) -> Carried:
     list_form = CallFilterForm(list_data, default_zone=request.viewer_zone)
     errors = [*describe_errors(queue_form), *describe_errors(list_form)]
     from_list = sample is not None or any(name in data for name in QUERY_ORDER)
-    return Carried(list_form, queue_form, from_list or queue_form.in_queue, tuple(errors))
+    return Carried(
+        list_form, queue_form, from_list or queue_form.in_queue, tuple(errors), request.user
+    )
 
 
 def queue_call_url(call_id: str, where: Carried, taken: review_queue.Snapshot) -> str:

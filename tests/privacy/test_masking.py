@@ -223,6 +223,22 @@ def test_a_viewer_cannot_find_a_call_by_a_masked_value(
         assert PII_CALL_ID in reviewer_client.get("/calls/", {"q": query}).content.decode()
 
 
+@pytest.mark.parametrize("query", ["4111", CONTACT])
+def test_a_review_queue_does_not_find_a_call_by_a_masked_value(
+    viewer_client, reviewer_client, archived_pii, query, settings
+):
+    """*Review these calls* over a search goes to the first call it finds: for a masked role
+    it searches the masked copy, like the list, so the redirect cannot point at the call."""
+    viewer_start = viewer_client.get("/calls/review/start", {"q": query})
+    assert viewer_start.status_code == 303
+    assert PII_CALL_ID not in viewer_start["Location"]
+    reviewer_start = reviewer_client.get("/calls/review/start", {"q": query})
+    assert f"/calls/{PII_CALL_ID}/" in reviewer_start["Location"]
+    settings.PERSONAL_DATA_MASKED_FOR = ["Viewer", "Reviewer"]
+    masked_reviewer = reviewer_client.get("/calls/review/start", {"q": query})
+    assert PII_CALL_ID not in masked_reviewer["Location"]
+
+
 @pytest.mark.parametrize("query", ["4111111111111111", EMAIL, CONTACT])
 def test_a_viewers_search_says_personal_data_is_not_searchable(viewer_client, archived_pii, query):
     html = viewer_client.get("/calls/", {"q": query}).content.decode()

@@ -122,6 +122,7 @@ def test_keyboard_review_of_a_list(signed_in):
         page.keyboard.press("j")
     expect(page).to_have_url(re.compile(r"page=2"))
     expect(page.locator(".pager-top .where")).to_have_text(re.compile(r"Page 2 of"))
+    expect(links.nth(0)).to_be_focused()  # the new page's first row, once it has settled
 
     # Typing in a field never triggers a shortcut.
     page.get_by_label("From", exact=True).focus()

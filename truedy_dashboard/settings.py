@@ -517,15 +517,18 @@ CELERY_BEAT_SCHEDULE["check-alerts"] = {
 
 # --- Archive-served lists and the Truedy budget (issue 19) ---
 # One Truedy request budget for every process (in the cache: Redis shares it between instances),
-# paced evenly across the minute: TRUEDY_REQUESTS_PER_MINUTE (0: off) refilling continuously, at
-# most TRUEDY_BUDGET_BURST at once after a quiet spell. Background work (sync, refresh tasks,
-# exports, ZIPs) leaves the last TRUEDY_BUDGET_RESERVE tokens to people's pages. A page with nothing
-# cached waits at most TRUEDY_BUDGET_PAGE_WAIT s for tokens (one with a cached copy shows it at
-# once), background work TRUEDY_BUDGET_BACKGROUND_WAIT s.
-TRUEDY_REQUESTS_PER_MINUTE = env.int("TRUEDY_REQUESTS_PER_MINUTE", default=90)
+# paced evenly: Truedy's allowance, TRUEDY_REQUESTS_PER_MINUTE (0: off), which it counts in fixed
+# windows of TRUEDY_BUDGET_WINDOW s (learned from a 429's reset time); the budget spreads what is
+# left of a window over its rest, keeping 2 % unused, at most TRUEDY_BUDGET_BURST at once after a
+# quiet spell (TRUEDY_BUDGET_WINDOW=0: a steady TRUEDY_REQUESTS_PER_MINUTE, set under Truedy's).
+# Background work (sync, refresh tasks, exports, ZIPs) leaves the last TRUEDY_BUDGET_RESERVE tokens
+# to people's pages. A page waits at most TRUEDY_BUDGET_PAGE_WAIT s for tokens (less when it has
+# a cached copy to show: calls/upstream/cache.py), background work TRUEDY_BUDGET_BACKGROUND_WAIT s.
+TRUEDY_REQUESTS_PER_MINUTE = env.int("TRUEDY_REQUESTS_PER_MINUTE", default=100)
+TRUEDY_BUDGET_WINDOW = env.float("TRUEDY_BUDGET_WINDOW", default=60.0)
 TRUEDY_BUDGET_BURST = env.int("TRUEDY_BUDGET_BURST", default=10)
 TRUEDY_BUDGET_RESERVE = env.int("TRUEDY_BUDGET_RESERVE", default=5)
-TRUEDY_BUDGET_PAGE_WAIT = env.float("TRUEDY_BUDGET_PAGE_WAIT", default=0.75)
+TRUEDY_BUDGET_PAGE_WAIT = env.float("TRUEDY_BUDGET_PAGE_WAIT", default=0.4)
 TRUEDY_BUDGET_BACKGROUND_WAIT = env.float("TRUEDY_BUDGET_BACKGROUND_WAIT", default=10.0)
 # A call counts as settled (calls/truedy/lifecycle.py) only this many seconds after it ended;
 # a settled call in the archive is then served from it with no Truedy request.

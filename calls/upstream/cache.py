@@ -12,7 +12,9 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -30,6 +32,17 @@ T = TypeVar("T")
 LOCK_SECONDS = 15
 WAIT_POLL_SECONDS = 0.05
 WAIT_MAX_SECONDS = 5.0
+# Who gets Truedy's scarce tokens, as the share of the page's wait a read may spend on one (a
+# shorter wait is a lower place in line: calls.upstream.budget). First a page with nothing to
+# show; then one with a stale copy (or a stand-in) of something asked for again within
+# DEMAND_SECONDS (what people keep looking at); then a first asking with only a stand-in, a
+# poorer thing to show than a stale copy (a call's list row: no transcript, no recording); a
+# first asking for a stale copy takes a free token or none.
+DEMAND_SECONDS = 60
+IN_DEMAND = 2
+IN_DEMAND_WAIT = 0.85
+STAND_IN_WAIT = 0.3
+FIRST_ASK_WAIT = 0.0
 
 # The parameters of a list page's key, with the values a missing one takes. Frozen here, not
 # read off a function's signature: a changed default must not silently re-key every list page.
@@ -82,10 +95,27 @@ def totals_key(filters: dict[str, Any], zone_key: str) -> str:
     return cache_key("totals", {**filters, "zone": zone_key})
 
 
-def cached(key: str) -> Any:
-    """What the cache holds under ``key``, however old, without asking Truedy (None if nothing)."""
+def cached(key: str, *, within: float | None = None) -> Any:
+    """What the cache holds under ``key``, however old (or read from Truedy at most ``within``
+    seconds ago), without asking Truedy (None if nothing)."""
     entry = resilience.safe_get(key)
-    return entry.data if isinstance(entry, Entry) else None
+    if not isinstance(entry, Entry):
+        return None
+    if within is not None:
+        if (timezone.now() - entry.fetched_at).total_seconds() > within:
+            return None
+        _note_fresh_until(entry.fresh_until)  # shown as it is: a page on it lasts while it is fresh
+    return entry.data
+
+
+def store_beside(answers: dict[str, Any], fresh_seconds: float) -> None:
+    """Answers a read brought besides its own (the other pages of a block of a list), stored as
+    if each had been read: fresh for ``fresh_seconds``, then the stale fallback like any."""
+    if not answers or fresh_seconds <= 0:
+        return
+    fetched_at, fresh_until = timezone.now(), time.time() + fresh_seconds
+    entries = {key: Entry(data, fetched_at, fresh_until) for key, data in answers.items()}
+    resilience.safe_set_many(entries, fresh_seconds + settings.CACHE_STALE_WINDOW)
 
 
 def invalidate_call(call_id: str) -> None:
@@ -100,6 +130,30 @@ def invalidate_call(call_id: str) -> None:
     # Outlives every list entry it judges (their fresh lifetime plus the stale window).
     keep = settings.CACHE_TTL_CALL_LIST + settings.CACHE_STALE_WINDOW
     resilience.safe_set(LISTS_CHANGED_KEY, timezone.now(), keep)
+
+
+# --- how long what a page read stays fresh ------------------------------------------------------
+
+# The instants (``time.time()``) until which the answers read under ``noting_freshness`` stay
+# fresh; 0.0 for an answer that is not fresh (stale, or never stored). A page built from them
+# may be kept until the earliest (calls.services.page_cache).
+_fresh_until: ContextVar[list[float] | None] = ContextVar("fresh_until", default=None)
+
+
+@contextmanager
+def noting_freshness() -> Iterator[list[float]]:
+    noted: list[float] = []
+    token = _fresh_until.set(noted)
+    try:
+        yield noted
+    finally:
+        _fresh_until.reset(token)
+
+
+def _note_fresh_until(moment: float) -> None:
+    noted = _fresh_until.get()
+    if noted is not None:
+        noted.append(moment)
 
 
 # --- the read-through ---------------------------------------------------------------------------
@@ -120,6 +174,7 @@ def read_through(
     fresh: bool = False,
     changed_key: str | None = None,
     gated: bool = True,
+    stand_in: bool = False,
 ) -> T:
     """The cached answer under ``key`` while fresh; else ``fetch()`` it, once per key at a time.
 
@@ -128,6 +183,12 @@ def read_through(
     ``changed_key`` (read in the same round trip). ``gated=False`` is for a ``fetch`` made of
     reads that each pass the breaker and cool-down themselves (an aggregate such as totals):
     the outer one must not take the breaker's single probe from them.
+
+    Truedy's tokens go first to pages with nothing else to show, then to what people keep
+    looking at (``IN_DEMAND_WAIT``): a read with a stale copy takes a free token or none the
+    first time, one with ``stand_in`` (the page has something poorer to show meanwhile: a call
+    page, its row in the list it was opened from) waits ``STAND_IN_WAIT`` of its turn, and
+    either waits for one once asked for again.
     """
     if changed_key is None:
         entry, changed_at = resilience.safe_get(key), None
@@ -141,20 +202,33 @@ def read_through(
     )
     # What is stored under ``key`` is what its ``fetch`` returned (``_refresh``): a T.
     if entry is not None and not fresh and not outdated and time.time() < entry.fresh_until:
+        _note_fresh_until(entry.fresh_until)
         cached: T = entry.data
         return cached
     lock = f"{key}:refresh"
     token = secrets.token_hex(8)
     if not resilience.safe_add(lock, token, LOCK_SECONDS):
         if entry is not None:
+            _note_fresh_until(0.0)
             cached = entry.data
             return cached  # someone is refreshing it right now
         waited = _wait_for(key, lock)
         if waited is not None:
+            _note_fresh_until(waited.fresh_until)
             cached = waited.data
             return cached
     try:
-        return _refresh(key, fetch, fresh_seconds, stale=entry, gated=gated)
+        # Every asking while not fresh counts; 0 with the cache down (nothing known: every read
+        # waits its turn as before).
+        asked = resilience.safe_incr(f"{key}:demand", DEMAND_SECONDS)
+        wait = 1.0
+        if asked and asked >= IN_DEMAND and (entry is not None or stand_in):
+            wait = IN_DEMAND_WAIT
+        elif asked and entry is not None:
+            wait = FIRST_ASK_WAIT
+        elif asked and stand_in:
+            wait = STAND_IN_WAIT
+        return _refresh(key, fetch, fresh_seconds, stale=entry, gated=gated, wait=wait)
     finally:
         if resilience.safe_get(lock) == token:
             resilience.safe_delete(lock)
@@ -167,6 +241,7 @@ def _refresh(
     *,
     stale: Entry | None,
     gated: bool = True,
+    wait: float = 1.0,
 ) -> T:
     try:
         permit = resilience.admit() if gated else None
@@ -174,10 +249,17 @@ def _refresh(
         stale_data: T = _stale_or_raise(stale, error)  # ``stale`` is what ``fetch`` gave before
         return stale_data
     try:
-        if stale is not None:
-            # The stale copy stands in for a refused request (with its notice) at once, rather
-            # than a person waiting for a token.
+        page = budget.current_priority() is budget.Priority.PAGE
+        if stale is not None and not page:
+            # Background work with a copy to fall back on takes a free token or none.
             with budget.without_waiting():
+                data = fetch()
+        elif page and wait < 1.0:
+            # A page refreshing a stale copy people keep asking for waits for a token too, in
+            # a lower place than pages with nothing: a copy nobody may refresh while cold pages
+            # take every token would stay stale for good. Refused, the copy stands in, with its
+            # notice.
+            with budget.waiting_at_most(wait * settings.TRUEDY_BUDGET_PAGE_WAIT):
                 data = fetch()
         else:
             data = fetch()
@@ -189,6 +271,7 @@ def _refresh(
     if permit is not None:
         resilience.succeeded(permit)
     lifetime = max(0.0, float(fresh_seconds(data)))
+    _note_fresh_until(time.time() + lifetime if lifetime > 0 and key else 0.0)
     if lifetime > 0:
         entry = Entry(data, timezone.now(), time.time() + lifetime)
         resilience.safe_set(key, entry, lifetime + settings.CACHE_STALE_WINDOW)
@@ -198,6 +281,7 @@ def _refresh(
 def _stale_or_raise(stale: Entry | None, error: TruedyError) -> Any:
     if stale is None or not problems.problem_of(error).stale_ok:
         raise error
+    _note_fresh_until(0.0)
     resilience.note_stale(stale.fetched_at, error)
     return stale.data
 

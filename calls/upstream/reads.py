@@ -6,7 +6,9 @@ time) and the gateway's one client. What a call's state means comes from
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +19,14 @@ from calls.truedy.client import PAGE_LIMIT_MAX, RecordingStream
 from calls.truedy.errors import RecordingUnavailable
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Agent, Call, CallPage, Campaign, CampaignContact, CampaignPage
-from calls.upstream import cache, gateway
+from calls.upstream import budget, cache, gateway
 from calls.upstream.cache import AGENTS_KEY, LIST_DEFAULTS, LISTS_CHANGED_KEY
+
+# A list page is read from Truedy inside a block of this many rows (Truedy's largest page), and
+# the block's other pages of the same size are stored with it: one request answers a list's
+# "Next" too, and the pages beside a call (its neighbours), Truedy's scarcest resource being
+# requests, not rows.
+LIST_BLOCK = PAGE_LIMIT_MAX
 
 
 def list_calls(
@@ -42,10 +50,37 @@ def list_calls(
     }
     return cache.read_through(
         cache.list_key(params),
-        lambda: gateway.get_client().list_calls(**params),
+        lambda: _read_list_page(params),
         lambda page: settings.CACHE_TTL_CALL_LIST,
         changed_key=LISTS_CHANGED_KEY,
     )
+
+
+def _read_list_page(params: dict[str, Any]) -> CallPage:
+    """The page ``params`` ask for, read as part of its block of ``LIST_BLOCK`` rows when its
+    size divides the block's; the block's other pages with calls on them are stored too."""
+    limit, offset = params["limit"], params["offset"]
+    client = gateway.get_client()
+    if limit >= LIST_BLOCK or LIST_BLOCK % limit or offset % limit:
+        return client.list_calls(**params)
+    start = offset - offset % LIST_BLOCK
+    block = client.list_calls(**(params | {"limit": LIST_BLOCK, "offset": start}))
+    pages = {
+        page_offset: CallPage(
+            block.calls[page_offset - start : page_offset - start + limit],
+            block.total,
+            limit,
+            page_offset,
+        )
+        for page_offset in range(start, start + LIST_BLOCK, limit)
+    }
+    beside = {
+        cache.list_key(params | {"offset": page_offset}): page
+        for page_offset, page in pages.items()
+        if page_offset != offset and page.calls
+    }
+    cache.store_beside(beside, settings.CACHE_TTL_CALL_LIST)
+    return pages[offset]
 
 
 def filtered_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
@@ -71,8 +106,25 @@ def get_call(call_id: str, *, fresh: bool = False) -> Call:
         ),
         lambda call: call_ttl(call, gateway.now()),
         fresh=fresh,
+        stand_in=_list_row_stands_in.get(),
     )
     return lifecycle.without_expired_link(call, gateway.now())
+
+
+# True while a call page opened from a list reads its call: the call's row in that list can
+# stand in until Truedy answers, so a first asking takes a free token or none.
+_list_row_stands_in: ContextVar[bool] = ContextVar("list_row_stands_in", default=False)
+
+
+@contextmanager
+def list_row_standing_in(stands_in: bool = True) -> Iterator[None]:
+    """Calls read inside are for a page that can show the call's row from the list it was
+    opened from while Truedy's budget is spent (calls.upstream.cache: ``stand_in``)."""
+    token = _list_row_stands_in.set(stands_in)
+    try:
+        yield
+    finally:
+        _list_row_stands_in.reset(token)
 
 
 def processing_window() -> timedelta:
@@ -272,14 +324,15 @@ def find_neighbours(
     read_page: Callable[[CallFilters, int, int], CallPage] | None = None,
 ) -> Neighbours | None:
     """The calls before and after ``call_id`` in a filtered list, from the cached list pages
-    (or the pages ``read_page(filters, page, per_page)`` gives, for a list Truedy cannot give).
+    as they were seen (``_list_as_seen``), or the pages ``read_page(filters, page, per_page)``
+    gives, for a list Truedy cannot give.
 
     New calls push older ones down the list, so a call not on its page is looked for one page
     further on; None if it has left both.
     """
 
     def filtered_page(filters: CallFilters, *, page: int, per_page: int) -> CallPage:
-        return (read_page or _truedy_page)(filters, page, per_page)
+        return (read_page or _list_as_seen)(filters, page, per_page)
 
     for number in (page, page + 1):
         listing = filtered_page(filters, page=number, per_page=per_page)
@@ -310,5 +363,16 @@ def find_neighbours(
     )
 
 
-def _truedy_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
-    return filtered_page(filters, page=page, per_page=per_page)
+# A call's neighbours follow its list as the person who opened the call saw it: a copy of a
+# page read from Truedy within this long stands as it is, stale or not (no request, no notice).
+SEEN_LIST_SECONDS = 300
+
+
+def _list_as_seen(filters: CallFilters, page: int, per_page: int) -> CallPage:
+    params = filters.api_params() | {"limit": per_page, "offset": (page - 1) * per_page}
+    seen = cache.cached(cache.list_key(params), within=SEEN_LIST_SECONDS)
+    if isinstance(seen, CallPage):
+        return seen
+    # Only links depend on it: a free token or none, never one a person's page waits for.
+    with budget.without_waiting():
+        return filtered_page(filters, page=page, per_page=per_page)

@@ -26,6 +26,7 @@ from django.core.cache import cache
 
 from calls.lib.server_timing import timed
 from calls.truedy.errors import RateLimited, TruedyError
+from calls.upstream import budget
 from calls.upstream.keys import UPSTREAM_PREFIX
 from calls.upstream.problems import BudgetExhausted, CircuitOpen, problem_of
 
@@ -78,6 +79,15 @@ def safe_set(key: str, value: Any, timeout: float) -> None:
     try:
         with timed("cache"):
             cache.set(key, value, timeout)
+    except Exception as error:
+        _cache_down("set", error)
+
+
+def safe_set_many(values: dict[str, Any], timeout: float) -> None:
+    """Several keys in one round trip (a Redis pipeline)."""
+    try:
+        with timed("cache"):
+            cache.set_many(values, timeout)
     except Exception as error:
         _cache_down("set", error)
 
@@ -176,6 +186,8 @@ def failed(permit: Permit, error: TruedyError) -> None:
     # Our own budget's refusal (nothing reached Truedy) is not Truedy asking everyone to wait.
     if error.retry_after and problem.passes_by_itself and not isinstance(error, BudgetExhausted):
         _cool_down(error.retry_after)
+        if isinstance(error, RateLimited) and error.code != "cooldown":
+            budget.learn_window(error.retry_after)  # where Truedy's window ends
     if not problem.trips_breaker:
         if permit.probe:
             safe_delete(PROBE_KEY)

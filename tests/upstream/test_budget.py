@@ -42,8 +42,10 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch, settings):
-    """A budget of 60 a minute (one a second), 10 at once, 4 kept for pages, on a fake clock."""
+    """A budget of 60 a minute (one a second), 10 at once, 4 kept for pages, on a fake clock:
+    a rolling rate (no windows: see test_budget_window.py)."""
     settings.TRUEDY_REQUESTS_PER_MINUTE = 60
+    settings.TRUEDY_BUDGET_WINDOW = 0
     settings.TRUEDY_BUDGET_BURST = 10
     settings.TRUEDY_BUDGET_RESERVE = 4
     settings.TRUEDY_BUDGET_PAGE_WAIT = 1.5
@@ -219,6 +221,7 @@ def test_a_refusal_is_a_wait_not_a_truedy_problem():
 def tight(settings, simulator, monkeypatch):
     """A budget of one request with no waiting, on the real clock."""
     settings.TRUEDY_REQUESTS_PER_MINUTE = 1
+    settings.TRUEDY_BUDGET_WINDOW = 0
     settings.TRUEDY_BUDGET_BURST = 1
     settings.TRUEDY_BUDGET_RESERVE = 0
     settings.TRUEDY_BUDGET_PAGE_WAIT = 0
@@ -245,7 +248,8 @@ def test_an_exhausted_budget_serves_the_stale_copy_with_a_notice_and_no_cool_dow
     assert not resilience.safe_get(resilience.FAILURES_KEY)
 
 
-def test_a_stale_copy_is_shown_at_once_rather_than_wait_for_a_token(tight, settings):
+def test_a_stale_copy_is_shown_at_once_when_no_token_comes_within_the_wait(tight, settings):
+    """The next token is a minute away, more than the page may wait (30 s): no waiting."""
     settings.TRUEDY_BUDGET_PAGE_WAIT = 30
     reads.list_calls(limit=5)
     key = upstream_cache.list_key({"limit": 5})
@@ -280,6 +284,7 @@ def test_threads_with_their_own_redis_connections_share_one_paced_bucket(setting
     if not isinstance(caches["default"], RedisCache):
         pytest.skip("the shared bucket lives in Redis (make test-shared-backends)")
     settings.TRUEDY_REQUESTS_PER_MINUTE = 60  # one a second
+    settings.TRUEDY_BUDGET_WINDOW = 0
     settings.TRUEDY_BUDGET_BURST = 6
     settings.TRUEDY_BUDGET_RESERVE = 2
     budget.reset()

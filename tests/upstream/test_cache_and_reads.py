@@ -191,3 +191,43 @@ def test_a_call_pushed_to_the_next_page_is_still_found(frozen_simulator):
     page2 = reads.list_calls(limit=10, offset=10).calls
     found = reads.find_neighbours(page2[3].id, page=1, per_page=10, filters=CallFilters())
     assert found.position == 14
+
+
+# --- a list page is read in its block of 100 rows ---------------------------------------------
+
+
+def test_one_request_reads_a_lists_next_pages_too(frozen_simulator):
+    """Page 1 of 25 is read as rows 1-100: pages 2-4 are Truedy's same answer, stored with it;
+    page 5 starts the next block."""
+    first = reads.list_calls(status="ended", limit=25)
+    pages = [reads.list_calls(status="ended", limit=25, offset=25 * n) for n in (1, 2, 3)]
+    assert len(frozen_simulator.requests) == 1
+    assert frozen_simulator.requests[0].query["limit"] == "100"
+    every = gateway.get_client().list_calls(status="ended", limit=100)
+    assert [c.id for p in (first, *pages) for c in p.calls] == [c.id for c in every.calls]
+    assert [(p.offset, p.limit, p.total) for p in pages] == [
+        (25, 25, every.total),
+        (50, 25, every.total),
+        (75, 25, every.total),
+    ]
+    frozen_simulator.reset_requests()
+    reads.list_calls(status="ended", limit=25, offset=100)
+    assert len(frozen_simulator.requests) == 1
+
+
+def test_a_page_size_that_does_not_divide_the_block_is_read_as_asked(frozen_simulator):
+    page = reads.list_calls(limit=30, offset=30)
+    assert (page.limit, page.offset, len(page.calls)) == (30, 30, 30)
+    assert frozen_simulator.requests[0].query["limit"] == "30"
+    reads.list_calls(limit=30, offset=60)
+    assert len(frozen_simulator.requests) == 2
+
+
+def test_the_end_of_a_list_within_a_block(frozen_simulator):
+    total = gateway.get_client().list_calls(status="queued", limit=1).total
+    frozen_simulator.reset_requests()
+    assert total < 100, "the simulator's queued calls fit in one block"
+    reads.list_calls(status="queued", limit=10)
+    last = reads.list_calls(status="queued", limit=10, offset=(total - 1) // 10 * 10)
+    assert not last.has_more and last.calls and last.total == total
+    assert len(frozen_simulator.requests) == 1

@@ -146,6 +146,25 @@ def _endpoint(path: str) -> str:
     return "api:other"
 
 
+ID_SEGMENT_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9_-]{8,}$")
+
+
+def path_shape(target: str) -> str:
+    """An upstream request's path with ids as ``{id}`` and its query as the sorted names of its
+    parameters (``limit`` keeps its value): which requests remain, whoever sent them (a page, the
+    sync's pages of 100, a webhook's follow-up)."""
+    path, _, query = target.partition("?")
+    route = path.removeprefix(API_PREFIX) if path.startswith(API_PREFIX) else path
+    if path.startswith(RECORDINGS_PATH):
+        route = RECORDINGS_PATH + "{file}"
+    else:
+        route = "/".join("{id}" if ID_SEGMENT_RE.match(part) else part for part in route.split("/"))
+    names = sorted(
+        f"{name}={value}" if name == "limit" else name for name, value in parse_qsl(query)
+    )
+    return route + ("?" + "&".join(names) if names else "")
+
+
 def start_simulator(rpm: int, latency_ms: int) -> tuple[Any, UpstreamCounter]:
     simulator = Simulator(seed=42, call_count=2000)
     simulator.switches.rate_limit_per_minute = rpm
@@ -566,6 +585,8 @@ def summarise(
         "api_429": sum(1 for e in api if e[2] == 429),
         "api_statuses": dict(sorted(Counter(str(e[2]) for e in api).items())),
         "api_by_endpoint": dict(sorted(Counter(e[1] for e in api).items())),
+        "api_by_path": dict(Counter(path_shape(e[3]) for e in api).most_common()),
+        "api_call_reads_by_page": _call_reads_by_page(run, api),
         "recording_requests": sum(1 for e in events if e[1] == "recording"),
         "recording_statuses": dict(
             sorted(Counter(str(e[2]) for e in events if e[1] == "recording").items())
@@ -642,6 +663,25 @@ def _working_set(samples: list[Sample]) -> dict[str, Any]:
         "slow_down_on_pages_shown_before": len(after_ok),
         "slow_down_on_pages_shown_before_examples": after_ok[:10],
     }
+
+
+def _call_reads_by_page(run: Run, api: list[tuple[float, str, int, str]]) -> dict[str, int]:
+    """Each ``GET /calls/{id}`` put down to what most likely sent it: a user's call page or
+    recording of that call in flight (started up to 3 s before), else something else (a
+    webhook's follow-up, the sync, a list)."""
+    opened: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for sample in run.samples:
+        if sample.kind in ("call", "recording"):
+            call_id = sample.url.partition("?")[0].removeprefix("/calls/").split("/")[0]
+            opened[call_id].append((run.wall_t0 + sample.start, sample.kind))
+    origins: Counter[str] = Counter()
+    for t, endpoint, _, target in api:
+        if endpoint != "api:call":
+            continue
+        call_id = target.partition("?")[0].rsplit("/", 1)[-1]
+        kinds = [kind for start, kind in opened.get(call_id, ()) if start - 0.5 <= t <= start + 3]
+        origins[kinds[-1] + " page" if kinds else "no page of that call"] += 1
+    return dict(origins.most_common())
 
 
 def _refetches(api: list[tuple[float, str, int, str]]) -> dict[str, Any]:
@@ -743,6 +783,10 @@ def print_report(result: dict[str, Any]) -> None:
         f"upstream API requests per 100 page views: {up['api_requests_per_100_page_views']}; "
         f"recording fetches from storage: {up['recording_requests']} {up['recording_statuses']}"
     )
+    print(f"GET /calls/{{id}} by what asked for it: {up['api_call_reads_by_page']}")
+    print("upstream API requests by path (ids as {id}; query parameter names):")
+    for shape, count in up["api_by_path"].items():
+        print(f"{count:>8}  {shape}")
     print(
         f"the same API URL fetched again within {REFETCH_SECONDS} s of a success "
         f"(cache or refresh lock missed, should be 0): {up['api_refetched_within_5s']}"
@@ -865,6 +909,12 @@ def place_new_calls(run: "Run", simulator: Any, every: float, rng: random.Random
         simulator.place_call(talk_seconds=rng.uniform(8, 25), ring_seconds=3)
 
 
+def _align(second: float | None) -> None:
+    """Wait for second ``second`` of the clock minute (None: no wait)."""
+    if second is not None:
+        time.sleep((second - time.time()) % 60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
@@ -909,6 +959,17 @@ def main() -> int:
         help="place a call on the simulator every S seconds while browsing (0: none)",
     )
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--begin-at-second",
+        type=float,
+        default=None,
+        metavar="S",
+        help="start browsing at second S of a clock minute (Truedy's rate-limit window), so runs "
+        "compare like for like; default: as soon as everyone is signed in",
+    )
+    parser.add_argument(
+        "--redis-db", type=int, default=REDIS_DB, help="the Redis database to use (flushed)"
+    )
     args = parser.parse_args()
     live_mode = args.live_viewers > 0
     users = args.live_viewers if live_mode else args.users
@@ -932,7 +993,7 @@ def main() -> int:
     failed, interrupted = True, False
     try:
         server, counter = start_simulator(args.rpm, args.latency_ms)
-        cache_url = redis_cache_url(REDIS_DB)
+        cache_url = redis_cache_url(args.redis_db)
         cache = f"Redis {cache_url} (flushed)" if cache_url else None
         if cache_url is None:
             cache_url = "locmemcache://"
@@ -974,7 +1035,9 @@ def main() -> int:
             htmx_ratio=args.htmx_ratio,
             password=password,
             login_gate=threading.Semaphore(args.login_concurrency),
-            all_signed_in=threading.Barrier(users + 1, action=lambda: run.start_clock()),
+            all_signed_in=threading.Barrier(
+                users + 1, action=lambda: (_align(args.begin_at_second), run.start_clock())
+            ),
         )
         loadavg_before = [round(x, 2) for x in os.getloadavg()]
         threads = [
@@ -1064,6 +1127,9 @@ def main() -> int:
             "sync_every": args.sync_every if args.archive == "synced" else None,
             "webhooks": args.webhooks,
             "new_call_every": args.new_call_every,
+            # Truedy (the simulator) counts requests per clock minute: where in its minute the
+            # browsing began decides how much of a window's allowance a short run can use.
+            "browsing_began_at_second_of_minute": round(run.wall_t0 % 60, 1),
         }
         events = [e for e in counter.snapshot() if e[0] >= run.wall_t0]
         if emitter is not None:
@@ -1071,9 +1137,12 @@ def main() -> int:
             emitter = None
         result = summarise(run, events, elapsed, config)
         result["syncs"] = sync_log
-        # Every upstream API request of the run, for a closer look: (s since start, kind, status).
+        # Every upstream API request of the run, for a closer look:
+        # (s since start, kind, status, path?query).
         result["api_events"] = [
-            (round(e[0] - run.wall_t0, 2), e[1], e[2]) for e in events if e[1].startswith("api:")
+            (round(e[0] - run.wall_t0, 2), e[1], e[2], e[3])
+            for e in events
+            if e[1].startswith("api:")
         ]
         result["gunicorn_cpu"] = {
             "cpu_seconds": round(cpu_seconds, 2),
@@ -1109,7 +1178,7 @@ def main() -> int:
         if server is not None:
             server.shutdown()
         if cache_url and cache_url.startswith("redis://"):
-            redis_cache_url(REDIS_DB)  # flush again: leave no cached calls behind
+            redis_cache_url(args.redis_db)  # flush again: leave no cached calls behind
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         if gunicorn is not None:
             for log in (gunicorn.error_log, gunicorn.access_log):

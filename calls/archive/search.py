@@ -42,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
 
+from calls.archive.store import LIST_ROW_DEFERRED
 from calls.archive.suspicious import suspicious_archived_calls
 from calls.labels import speaker
 from calls.lib.personal_data import mask_text, mask_turns
@@ -229,9 +230,11 @@ def archived_page(
     offset: int,
     limit: int,
     agent_names: Mapping[str, str] | None = None,
+    list_rows: bool = False,
 ) -> tuple[list[ArchivedCall], int]:
     """``limit`` calls of ``matching_archived_calls(filters)`` from ``offset``, and how many
-    match in all.
+    match in all. ``list_rows``: without what a list row never shows (``LIST_ROW_DEFERRED``;
+    not for a search, whose matching lines are read from the transcripts).
 
     A full-text search on PostgreSQL (newest first) never ranks or sorts every hit for its
     page. The GIN index finds the hits, and PostgreSQL reads each one's row to count it (it
@@ -242,6 +245,8 @@ def archived_page(
     reads the hits among them: never every hit). A rare search, or one whose newest calls held
     too few hits, orders its hits' ids and dates, read once, and reads the page's rows by id."""
     rows = matching_archived_calls(filters, agent_names=agent_names)
+    if list_rows and not filters.q:
+        rows = rows.defer(*LIST_ROW_DEFERRED)
     if not (full_text_search() and parse_search(filters.q)) or filters.sort:
         return list(rows[offset : offset + limit]), rows.count()
     hits, params = rows.order_by().values_list("pk", "created_at").query.sql_with_params()

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -228,11 +229,52 @@ def get_archived(call_id: str) -> ArchivedCall | None:
     return ArchivedCall.objects.filter(pk=call_id).first()
 
 
-def to_record(archived: ArchivedCall) -> Call:
+# The fields of a lean record (``lean_record``): what tells calls apart and orders them.
+LEAN_FIELDS = ("id", "agent_id", "status", "direction", "created_at", "updated_at")
+
+
+def lean_record(
+    call_id: str,
+    agent_id: str,
+    status: str,
+    direction: str,
+    created_at: datetime | None,
+    updated_at: datetime | None,
+) -> Call:
+    """A call from its ``LEAN_FIELDS`` alone (``values_list(*LEAN_FIELDS)``), for readers that
+    need no more (the live snapshot's counts, a call's neighbours in its list)."""
+    return Call(
+        id=call_id,
+        agent_id=agent_id or None,
+        status=status,
+        direction=direction or None,
+        created_at=created_at,
+        started_at=None,
+        ended_at=None,
+        updated_at=updated_at,
+        to_number=None,
+        from_number=None,
+        duration_seconds=None,
+        cost_cents=None,
+        outcome=None,
+        summary=None,
+        transcript=None,
+        recording_url=None,
+    )
+
+
+# What a list row needs none of (Truedy's list rows carry no transcript): a page of rows
+# read without them reads a fraction of the bytes, and masks and hashes no transcripts.
+LIST_ROW_DEFERRED = ("transcript", "search_text", "masked_search_text")
+
+
+def to_record(archived: ArchivedCall, *, with_transcript: bool = True) -> Call:
     """The archived call as the rest of the dashboard reads calls (no recording link: an
-    archived copy, if any, is served by ``open_archived_recording``)."""
+    archived copy, if any, is served by ``open_archived_recording``). ``with_transcript``
+    False: a list row, as Truedy's list gives it (the row read without it: LIST_ROW_DEFERRED).
+    """
     transcript = None
-    if archived.transcript is not None:
+    if with_transcript and archived.transcript is not None:
         transcript = tuple(
             Turn(speaker=turn["speaker"], text=turn["text"], timestamp=float(turn["timestamp"]))
             for turn in archived.transcript

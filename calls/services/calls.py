@@ -1,7 +1,9 @@
 """A call for a page or a download: Truedy first, the archive where Truedy cannot answer.
 
 A settled call (calls.archive.settled) is the exception: the archive's copy is as good as
-Truedy's answer, so it is read from the archive and Truedy is not asked at all.
+Truedy's answer, so it is read from the archive and Truedy is not asked at all. So is a call
+that is not settled yet while webhooks keep the archive current (``followed``): its copy is as
+new as Truedy's last change to it, as the live updates show it (calls.services.live).
 
 The archive stands in for a call Truedy no longer has (older than its 12 months, or deleted)
 and for one it cannot give right now (down, rate-limiting, refusing the key). A call page opened
@@ -11,10 +13,10 @@ list, and the page fills itself in when Truedy answers again.
 
 import dataclasses
 
-from calls.archive.settled import settled_archived
+from calls.archive.settled import archived_follows_truedy, archived_is_settled
 from calls.archive.store import get_archived, to_record
 from calls.models import ArchivedCall
-from calls.services import listing
+from calls.services import listing, live
 from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.filters import CallFilters
 from calls.truedy.records import Call
@@ -40,6 +42,8 @@ class PageCall:
     waiting: bool = False  # only the list's row stands in, until Truedy answers again
     # Settled (calls.archive.settled): read from the archive alone, Truedy not asked.
     settled: bool = False
+    # Not settled, read from the archive that webhooks keep current: Truedy not asked.
+    followed: bool = False
 
     @property
     def gone(self) -> bool:
@@ -47,15 +51,20 @@ class PageCall:
 
 
 def call_or_archived(call_id: str) -> PageCall:
-    """A settled call from the archive alone; else Truedy's call, else the archive's copy;
-    raises Truedy's error when there is none."""
-    settled = settled_archived(call_id, gateway.now())
-    if settled is not None:
-        return PageCall(to_record(settled), settled, settled=True)
+    """A settled call from the archive alone, and an unsettled one while webhooks keep the
+    archive current; else Truedy's call, else the archive's copy; raises Truedy's error when
+    there is none."""
+    now = gateway.now()
+    archived = get_archived(call_id)
+    if archived is not None:
+        if archived_is_settled(archived, now):
+            return PageCall(to_record(archived), archived, settled=True)
+        if live.archive_follows_truedy() and archived_follows_truedy(archived, now):
+            return PageCall(to_record(archived), archived, followed=True)
     try:
         return PageCall(reads.get_call(call_id))
     except TruedyError as error:
-        archived = get_archived(call_id)
+        archived = get_archived(call_id)  # a webhook's follow-up may have stored it meanwhile
         if archived is None:
             raise
         return PageCall(to_record(archived), archived, error)
@@ -68,7 +77,8 @@ def call_for_page(call_id: str, *, opened_from: ListPlace | None) -> PageCall:
     nothing can stand in for its answer.
     """
     try:
-        return call_or_archived(call_id)
+        with reads.list_row_standing_in(opened_from is not None):
+            return call_or_archived(call_id)
     except NotFound:
         raise
     except TruedyError as error:

@@ -28,7 +28,7 @@ from calls.archive.search import (
     matching_lines,
     truedy_window,
 )
-from calls.archive.store import to_record
+from calls.archive.store import LEAN_FIELDS, lean_record, to_record
 from calls.services import campaigns
 from calls.services.campaigns import CampaignSource
 from calls.truedy.errors import TruedyError
@@ -82,9 +82,15 @@ def archive_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
 
 
 def current_archive_page(filters: CallFilters, page: int, per_page: int) -> CallPage:
-    """One page of Truedy's list as the current archive answers it."""
+    """One page of Truedy's list as the current archive answers it, as a call page reads it to
+    find the call's neighbours: lean records (calls.archive.store.lean_record), its ids in the
+    list's order, and the list's total."""
     window = truedy_window(filters, gateway.now())
-    return _archive_page(window, page=page, per_page=per_page)[0]
+    offset = (page - 1) * per_page
+    names = cached_agent_names() if window.sort in ("agent", "-agent") else None
+    rows = matching_archived_calls(window, agent_names=names)
+    chosen = rows.values_list(*LEAN_FIELDS)[offset : offset + per_page]
+    return CallPage(tuple(lean_record(*row) for row in chosen), rows.count(), per_page, offset)
 
 
 def page_reader(filters: CallFilters) -> Callable[[CallFilters, int, int], CallPage] | None:
@@ -135,9 +141,14 @@ def _archive_page(
     offset = (page - 1) * per_page
     if filters.sort in ("agent", "-agent") and names is None:
         names = cached_agent_names()
-    chosen, total = archived_page(filters, offset=offset, limit=per_page, agent_names=names)
+    # A list row has no transcript (as Truedy's has none), except a search's, whose matching
+    # lines are read from it.
+    lean = not filters.q
+    chosen, total = archived_page(
+        filters, offset=offset, limit=per_page, agent_names=names, list_rows=lean
+    )
     calls = CallPage(
-        calls=tuple(to_record(row) for row in chosen),
+        calls=tuple(to_record(row, with_transcript=not lean) for row in chosen),
         total=total,
         limit=per_page,
         offset=offset,

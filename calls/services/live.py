@@ -31,7 +31,6 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -39,7 +38,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from calls.archive.freshness import archive_freshness
-from calls.archive.store import status_rank, to_record
+from calls.archive.store import LEAN_FIELDS, lean_record, status_rank, to_record
 from calls.models import ArchivedCall
 from calls.truedy.client import deadline
 from calls.truedy.errors import TruedyError
@@ -161,6 +160,14 @@ def webhooks_configured() -> bool:
     return bool(configured_secrets(settings.TRUEDY_WEBHOOK_SECRET))
 
 
+def archive_follows_truedy() -> bool:
+    """Webhooks keep the archive's live and unsettled calls up to date and the archive is
+    within its freshness bound: the condition under which the snapshot is the archive's, so a
+    page may show a call's state from the archive as the live updates do (calls.services.calls).
+    """
+    return webhooks_configured() and _archive_current()
+
+
 def snapshot() -> tuple[Snapshot | None, str]:
     """The snapshot the answers come from, and why the updates are paused ("" if they are not).
 
@@ -235,23 +242,21 @@ def _archive_snapshot() -> Snapshot:
     return read
 
 
-# The fields the snapshot's counts need (the rows shown are read whole: ``watched_rows``).
-_LEAN_FIELDS = ("id", "agent_id", "status", "direction", "created_at", "updated_at")
-
-
 def _read_archive() -> Snapshot:
+    """The snapshot's counts need only lean records (the rows shown are read whole:
+    ``watched_rows``)."""
     now = gateway.now()
-    newest = ArchivedCall.objects.order_by("-created_at", "-id").values_list(*_LEAN_FIELDS)
+    newest = ArchivedCall.objects.order_by("-created_at", "-id").values_list(*LEAN_FIELDS)
     live = (
         ArchivedCall.objects.filter(
             status__in=LIVE_STATUSES, created_at__gte=now - ARCHIVE_LIVE_LOOKBACK
         )
         .order_by("-created_at", "-id")
-        .values_list(*_LEAN_FIELDS)
+        .values_list(*LEAN_FIELDS)
     )
     rows = {row[0]: row for row in list(newest[:SNAPSHOT_ROWS]) + list(live[:ARCHIVE_LIVE_ROWS])}
     calls = sorted(
-        (_lean_call(*row) for row in rows.values()),
+        (lean_record(*row) for row in rows.values()),
         key=lambda call: (call.created_at or datetime.min.replace(tzinfo=UTC), call.id),
         reverse=True,
     )
@@ -263,35 +268,6 @@ def _read_archive() -> Snapshot:
     previous = cache.cached(SNAPSHOT_KEY["archive"])
     _mark_changed(previous if isinstance(previous, Snapshot) else None, fresh)
     return fresh
-
-
-def _lean_call(
-    call_id: str,
-    agent_id: str,
-    status: str,
-    direction: str,
-    created_at: datetime | None,
-    updated_at: datetime | None,
-) -> Call:
-    return Call(
-        id=call_id,
-        agent_id=agent_id or None,
-        status=status,
-        direction=direction or None,
-        created_at=created_at,
-        started_at=None,
-        ended_at=None,
-        updated_at=updated_at,
-        to_number=None,
-        from_number=None,
-        duration_seconds=None,
-        cost_cents=None,
-        outcome=None,
-        summary=None,
-        transcript=None,
-        recording_url=None,
-        metadata=MappingProxyType({}),
-    )
 
 
 def _archive_current() -> bool:

@@ -1,20 +1,22 @@
-"""A call's recording: through Truedy's signed link while it works, else the archive's copy.
+"""A call's recording: the archive's copy when it holds one, else Truedy's signed link, else
+(the link expired or refused, the call gone from Truedy, Truedy out of reach) the archive's copy
+once more, in case it was made meanwhile.
 
-The archive's copy serves a link that expired or was refused, a call gone from Truedy, and
-Truedy being out of reach. What the call page says about the recording follows the same rule.
+A copy is made only of an ended call's recording, which never changes after: it is the same
+audio Truedy's link would play, so Truedy is not asked (not even for a fresh link). What the
+call page says about the recording follows the same rule.
 """
 
 from datetime import datetime
 
 from calls.archive.recordings import ArchivedRecordingStream, open_archived_recording
-from calls.archive.settled import settled_archived
 from calls.archive.store import get_archived
 from calls.models import ArchivedCall
 from calls.truedy.client import RecordingStream
 from calls.truedy.errors import TruedyError
 from calls.truedy.lifecycle import RecordingState, is_live, recording_state
 from calls.truedy.records import Call
-from calls.upstream import gateway, reads
+from calls.upstream import reads
 
 ARCHIVED = "archived"
 
@@ -22,13 +24,10 @@ ARCHIVED = "archived"
 def open_recording(
     call_id: str, *, range_header: str | None = None, if_range: str | None = None
 ) -> RecordingStream | ArchivedRecordingStream:
-    """A settled call's archived copy without asking Truedy; else Truedy's link, else the
-    archive's copy."""
-    settled = settled_archived(call_id, gateway.now())
-    if settled is not None and settled.recording:
-        copy = open_archived_recording(call_id, range_header=range_header, if_range=if_range)
-        if copy is not None:
-            return copy
+    """The archive's copy without asking Truedy; else Truedy's link, else the archive's copy."""
+    copy = open_archived_recording(call_id, range_header=range_header, if_range=if_range)
+    if copy is not None:
+        return copy
     try:
         return reads.open_recording_link(call_id, range_header=range_header, if_range=if_range)
     except TruedyError:

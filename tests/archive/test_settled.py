@@ -7,9 +7,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from calls.archive.settled import archived_is_settled, settled_archived
-from calls.models import ArchivedCall
+from calls.archive.settled import archived_follows_truedy, archived_is_settled, settled_archived
+from calls.models import ArchivedCall, WebhookEvent
 from calls.simulator import Simulator
 from calls.truedy.lifecycle import is_settled
 from calls.truedy.records import Call, Turn
@@ -141,3 +142,116 @@ def test_a_row_a_webhook_stored_without_a_detail_read_is_not_settled(synced):
     ArchivedCall.objects.filter(pk=row.id).update(checked_at=None)
     row.refresh_from_db()
     assert not archived_is_settled(row, FROZEN_NOW)
+
+
+# --- unsettled calls, read from the archive while webhooks keep it current --------------------
+
+
+@pytest.fixture
+def followed(synced, settings):
+    """The synced archive (current: its sync covers Truedy up to now) with webhooks configured:
+    the archive follows Truedy's changes."""
+    settings.TRUEDY_WEBHOOK_SECRET = "whsec_settled_test"
+    return synced
+
+
+def a_live_row() -> ArchivedCall:
+    row = ArchivedCall.objects.filter(status__in=["in-progress", "ringing", "queued"]).first()
+    assert row is not None and settled_archived(row.id, FROZEN_NOW) is None
+    return row
+
+
+@pytest.mark.django_db
+def test_a_live_call_page_comes_from_the_archive_while_webhooks_keep_it_current(
+    staff_client, followed
+):
+    row = a_live_row()
+
+    page = staff_client.get(f"/calls/{row.id}/")
+
+    assert page.status_code == 200
+    assert "which Truedy's webhooks keep current" in page.content.decode()
+    assert 'class="notice stale"' not in page.content.decode()
+    assert f"/api/public/v1/calls/{row.id}" not in upstream_paths(followed)
+
+
+@pytest.mark.django_db
+def test_a_call_with_a_webhook_waiting_for_its_follow_up_is_asked_of_truedy(
+    staff_client, followed, settings
+):
+    row = a_live_row()
+    waited = timezone.now() - timedelta(seconds=settings.CACHE_TTL_CALL_PENDING + 1)
+    WebhookEvent.objects.create(
+        event_key="evt-1", event="call.ended", call_id=row.id, raw_body="{}", received_at=waited
+    )
+
+    assert staff_client.get(f"/calls/{row.id}/").status_code == 200
+
+    assert f"/api/public/v1/calls/{row.id}" in upstream_paths(followed)
+
+
+@pytest.mark.django_db
+def test_a_webhook_that_arrived_just_now_is_no_staler_than_the_cache_would_serve(followed):
+    row = a_live_row()
+    WebhookEvent.objects.create(
+        event_key="evt-1", event="call.ended", call_id=row.id, raw_body="{}"
+    )
+
+    assert archived_follows_truedy(row, FROZEN_NOW)
+
+
+@pytest.mark.django_db
+def test_a_call_the_archive_has_not_heard_of_within_its_bound_is_asked_of_truedy(
+    staff_client, followed, settings
+):
+    row = a_live_row()
+    long_ago = timezone.now() - timedelta(seconds=settings.ARCHIVE_FRESHNESS_BOUND + 1)
+    ArchivedCall.objects.filter(pk=row.id).update(checked_at=long_ago, refreshed_at=long_ago)
+
+    assert staff_client.get(f"/calls/{row.id}/").status_code == 200
+
+    assert f"/api/public/v1/calls/{row.id}" in upstream_paths(followed)
+
+
+@pytest.mark.django_db
+def test_an_ended_call_whose_recording_is_not_copied_yet_is_asked_of_truedy(staff_client, followed):
+    row = a_live_row()
+    just_ended = FROZEN_NOW - timedelta(seconds=30)  # within the grace: not settled
+    ArchivedCall.objects.filter(pk=row.id).update(
+        status="ended",
+        started_at=just_ended - timedelta(minutes=1),
+        ended_at=just_ended,
+        has_recording=True,
+        recording="",
+    )
+    row.refresh_from_db()
+    assert not archived_follows_truedy(row, FROZEN_NOW)  # only Truedy's link plays it
+
+    assert staff_client.get(f"/calls/{row.id}/").status_code == 200
+
+    assert f"/api/public/v1/calls/{row.id}" in upstream_paths(followed)
+
+
+@pytest.mark.django_db
+def test_without_webhooks_an_unsettled_call_is_asked_of_truedy(staff_client, synced, settings):
+    settings.TRUEDY_WEBHOOK_SECRET = ""
+    row = a_live_row()
+
+    assert staff_client.get(f"/calls/{row.id}/").status_code == 200
+
+    assert f"/api/public/v1/calls/{row.id}" in upstream_paths(synced)
+
+
+@pytest.mark.django_db
+def test_an_archived_recording_copy_streams_without_asking_truedy_even_if_not_settled(
+    staff_client, synced
+):
+    row = settled_with_copy()
+    # Not settled any more (ended within the grace), but the copy is the same audio.
+    ArchivedCall.objects.filter(pk=row.id).update(ended_at=FROZEN_NOW - timedelta(seconds=10))
+    assert settled_archived(row.id, FROZEN_NOW) is None
+
+    audio = staff_client.get(f"/calls/{row.id}/recording", HTTP_RANGE="bytes=0-99")
+
+    assert audio.status_code == 206 and len(b"".join(audio.streaming_content)) == 100
+    assert upstream_paths(synced) == []

@@ -52,6 +52,7 @@ from calls.models import (
     ScorecardQuestion,
     ScorecardVersion,
 )
+from calls.services import page_cache
 from calls.services.corrections import effective_outcomes
 from calls.services.history import in_chunks
 from calls.truedy.filters import CallFilters
@@ -507,7 +508,12 @@ def overdue_deliveries(now: datetime, grace: timedelta) -> list[int]:
 
 
 def open_count() -> int:
-    return AlertIssue.objects.filter(state=AlertState.OPEN).count()
+    """The header's count on every page: kept at the pages' generation, which every write of
+    an issue bumps (its signals, or ``_issues_changed`` after an ``update``)."""
+    count: int = page_cache.cached_value(
+        "open-alerts", lambda: AlertIssue.objects.filter(state=AlertState.OPEN).count()
+    )
+    return count
 
 
 def issues_for_page() -> list[AlertIssue]:
@@ -546,7 +552,7 @@ def issue_counts() -> dict[str, int]:
 
 def acknowledge(issue: AlertIssue, *, by: Any, now: datetime | None = None) -> bool:
     """Open → acknowledged by ``by``. False (nothing written) if it was not open any more."""
-    return bool(
+    return _issues_changed(
         AlertIssue.objects.filter(pk=issue.pk, state=AlertState.OPEN).update(
             state=AlertState.ACKNOWLEDGED, acknowledged_at=now or timezone.now(), acknowledged_by=by
         )
@@ -555,8 +561,15 @@ def acknowledge(issue: AlertIssue, *, by: Any, now: datetime | None = None) -> b
 
 def resolve(issue: AlertIssue, *, by: Any, now: datetime | None = None) -> bool:
     """Open or acknowledged → resolved by ``by``. False if it was resolved already."""
-    return bool(
+    return _issues_changed(
         AlertIssue.objects.filter(pk=issue.pk)
         .exclude(state=AlertState.RESOLVED)
         .update(state=AlertState.RESOLVED, resolved_at=now or timezone.now(), resolved_by=by)
     )
+
+
+def _issues_changed(updated: int) -> bool:
+    """An ``update`` sends no signal: the pages (their header's count) are told here."""
+    if updated:
+        page_cache.bump_pages()
+    return bool(updated)

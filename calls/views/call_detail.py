@@ -27,7 +27,12 @@ from calls.services.calls import ListPlace, PageCall
 from calls.services.listing import agent_names_if_possible, cached_agent_names
 from calls.truedy.client import is_valid_call_id
 from calls.truedy.errors import NotFound, TruedyError
-from calls.truedy.lifecycle import TRUEDY_KEEPS_CALLS, is_live, recording_expiry
+from calls.truedy.lifecycle import (
+    RECORDING_EXPIRY_MARGIN,
+    TRUEDY_KEEPS_CALLS,
+    is_live,
+    recording_expiry,
+)
 from calls.truedy.records import Call
 from calls.upstream import gateway, reads
 from calls.upstream.problems import trouble
@@ -47,6 +52,20 @@ PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 
 @require_GET
 def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
+    """The call page, or the partial an htmx request targets; kept whole while nothing it
+    shows can have changed (calls.services.page_cache), and audited every time it is served."""
+    kept = page_cache.kept_page(request, page_cache.page_key(request, "call"))
+    if isinstance(kept, HttpResponse):
+        _audit_view(request, call_id, kept.status_code)
+        return kept
+    with page_cache.noting(kept):
+        response = _call_detail(request, call_id, kept)
+    return page_cache.keep_page(request, kept, response)
+
+
+def _call_detail(
+    request: DashboardRequest, call_id: str, build: page_cache.PageBuild
+) -> HttpResponse:
     page_cache.prime_permissions(request.user)
     list_form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     opened_from = _opened_from(request, list_form)
@@ -62,6 +81,7 @@ def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
     # Personal data as the user's role may see it (README, "Personal data"): the page is timed
     # on what was said, then its call and turns are the ones the user may see, and its panels
     # only ever see those.
+    _bound(request, build, shown)
     call, personal = personal_data.for_call_page(request.user, shown.call)
     context = _call_context(request, list_form, shown, opened_from, back_query) | personal
     context |= personal_data.page_turns(call, context["timing"], context["turn_page"])
@@ -74,10 +94,38 @@ def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
     status = 400 if context["moment_error"] or context["turns_error"] else 200
     response = render(request, "calls/call_detail.html", context, status=status)
     response["Cache-Control"] = NO_STORE
+    _audit_view(request, call_id, response.status_code)
+    return response
+
+
+def _audit_view(request: DashboardRequest, call_id: str, status: int) -> None:
     if not audit.is_own_poll(request, call_id):
         # Page or fragment alike: only the page's own polls (its token) are not another view.
-        audit.record_access(request, "view_call", call_id=call_id, status=response.status_code)
-    return response
+        audit.record_access(request, "view_call", call_id=call_id, status=status)
+
+
+def _bound(request: DashboardRequest, build: page_cache.PageBuild, shown: PageCall) -> None:
+    """How long the page may be kept: not at all while the call is live (its running time
+    shows) or Truedy's answer is missing (waiting, or the archive standing in); else no longer
+    than Truedy's answers stay fresh (``page_cache.noting``) and until the call changes with
+    the clock: its recording link running out, its analysis window ending, Truedy dropping
+    it after a year; or one of the user's reveals ends."""
+    call = shown.call
+    # Nor while the archive stands in for Truedy for an unsettled call because webhooks keep
+    # it current (``followed``): whether they still do is a matter of time.
+    followed = getattr(shown, "followed", False)
+    if is_live(call) or shown.waiting or shown.error is not None or followed:
+        build.refuse()
+    expiry = recording_expiry(call)
+    if expiry is not None:
+        build.until(expiry - RECORDING_EXPIRY_MARGIN)
+        build.until(expiry)
+    if call.ended_at is not None:
+        build.until(call.ended_at + reads.processing_window())
+    if call.created_at is not None:
+        build.until(call.created_at + TRUEDY_KEEPS_CALLS)
+    if personal_data.masks_for(request.user):
+        build.until(page_cache.reveals_end(request.user))
 
 
 @require_POST
@@ -186,6 +234,8 @@ def _from_archive(shown: PageCall, now: datetime) -> dict[str, Any] | None:
         if created is not None and created < now - TRUEDY_KEEPS_CALLS:
             return {"gone": True, "row": shown.archived}
         return {"settled": True, "row": shown.archived}
+    if shown.archived is not None and shown.followed:
+        return {"followed": True, "row": shown.archived}
     if shown.archived is None or shown.error is None:
         return None
     if shown.gone:

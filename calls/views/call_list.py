@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
+from calls.archive.freshness import archive_currency
 from calls.archive.search import UNREVIEWED, MatchingLine
 from calls.forms import (
     MAX_SEARCH_LENGTH,
@@ -31,8 +32,9 @@ from calls.services.row_media import media_of_rows
 from calls.templatetags.call_format import call_table_rows
 from calls.truedy.errors import NotFound, TruedyError
 from calls.truedy.filters import DEFAULT_SORT
+from calls.truedy.lifecycle import RECORDING_EXPIRY_MARGIN, recording_expiry
 from calls.truedy.records import KNOWN_OUTCOMES, Call
-from calls.upstream import gateway
+from calls.upstream import gateway, reads
 from calls.upstream.problems import trouble
 from calls.views import saved_views
 from calls.views.campaigns import campaign_not_found
@@ -42,6 +44,22 @@ from calls.views.rendering import PARTIALS, DashboardRequest, render, requested_
 
 @require_GET
 def call_list(request: DashboardRequest) -> HttpResponse:
+    """The list, or the results an htmx request targets; kept whole (calls.services.page_cache)
+    while nothing it shows can have changed: the key holds today's date (the presets), the
+    check the archive's state (whether it may answer, and what the page says of it)."""
+    now = gateway.now()
+    key = page_cache.page_key(request, "list", now.astimezone(request.viewer_zone).date())
+    currency = archive_currency(now)
+    check = (currency.current and currency.holds_since, currency.why_not())
+    kept = page_cache.kept_page(request, key, check)
+    if isinstance(kept, HttpResponse):
+        return kept
+    with page_cache.noting(kept):
+        response = _call_list(request, kept)
+    return page_cache.keep_page(request, kept, response)
+
+
+def _call_list(request: DashboardRequest, build: page_cache.PageBuild) -> HttpResponse:
     page_cache.prime_permissions(request.user)
     form = CallFilterForm(request.GET, default_zone=request.viewer_zone)
     if not form.is_valid():
@@ -59,6 +77,7 @@ def call_list(request: DashboardRequest) -> HttpResponse:
     except TruedyError as error:
         return upstream_error(request, error)
     found = personal_data.list_page_for(request.user, found)
+    _bound(request, build, found)
     context = _list_context(request, form, found.agent_names) | _results(form, found)
     context["search_refusal"] = personal_data.search_refusal(filters)
     if not context["fragment"]:
@@ -95,6 +114,27 @@ def call_totals(request: DashboardRequest) -> HttpResponse:
         context["retry_in"] = waiting(error)["retry_in"] if kind == "waiting" else None
         return render(request, "calls/call_totals.html", context, status=status)
     return render(request, "calls/call_totals.html", context)
+
+
+def _bound(request: DashboardRequest, build: page_cache.PageBuild, found: listing.ListPage) -> None:
+    """How long the page may be kept. Not at all when read from the archive (some of its
+    writes, ``update()``s, bump no generation). Else no longer than Truedy's answer stays
+    fresh (``page_cache.noting``): until then a rebuilt page would show the same rows, live
+    ones included, except where a row changes with the clock: its recording link running
+    out, its analysis window ending (it stops being watched); or one of the user's reveals
+    ending."""
+    calls = found.page.calls
+    if found.from_archive or found.campaign or found.matches:
+        build.refuse()
+    for call in calls:
+        expiry = recording_expiry(call)
+        if expiry is not None:
+            build.until(expiry - RECORDING_EXPIRY_MARGIN)
+            build.until(expiry)
+        if call.ended_at is not None:
+            build.until(call.ended_at + reads.processing_window())
+    if personal_data.masks_for(request.user):
+        build.until(page_cache.reveals_end(request.user))
 
 
 def _refused(request: DashboardRequest, context: dict[str, Any]) -> HttpResponse:

@@ -104,3 +104,24 @@ def test_without_a_key_the_simulator_is_the_backend(settings):
     assert gateway.uses_simulator()
     settings.TRUEDY_API_KEY = "truedy_" + "a" * 32
     assert not gateway.uses_simulator()
+
+
+def test_a_sqlite_file_is_opened_in_wal_mode_syncing_at_checkpoints(tmp_path):
+    """`make run` and the load test: readers go on while one writes (WAL), and a commit does
+    not wait for the disk (synchronous=NORMAL, 1) while the file stays safe."""
+    read = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    print(c.execute('PRAGMA journal_mode').fetchone()[0],"
+        " c.execute('PRAGMA synchronous').fetchone()[0])\n"
+    )
+    result = run_check(
+        "-c",
+        read,
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="truedy_dashboard.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "1"]

@@ -784,6 +784,13 @@ def print_report(result: dict[str, Any]) -> None:
         f"recording fetches from storage: {up['recording_requests']} {up['recording_statuses']}"
     )
     print(f"GET /calls/{{id}} by what asked for it: {up['api_call_reads_by_page']}")
+    cpu, served = result["gunicorn_cpu"], result["requests"]
+    # CPU is what the run's p95 cannot show on a shared 2-core machine: the work each request costs.
+    print(
+        f"gunicorn CPU (master + workers, webhooks included): {cpu['cpu_seconds']} s = "
+        f"{cpu['percent_of_one_core']} % of one core; "
+        f"{1000 * cpu['cpu_seconds'] / max(1, served):.1f} ms per browsing request"
+    )
     print("upstream API requests by path (ids as {id}; query parameter names):")
     for shape, count in up["api_by_path"].items():
         print(f"{count:>8}  {shape}")

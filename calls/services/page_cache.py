@@ -14,9 +14,10 @@ one, so a verdict shows on the list at once. Generation and entry come in one ca
 With the cache down nothing is kept and every page builds its rows, as before.
 
 Whole pages (``kept_page``/``keep_page``): a cached list or call page asked for again is the
-same bytes as long as nothing it shows has changed, so it is kept whole, per user (role,
-masking, saved views, name), address and time zone, and served again with this request's CSRF
-token and CSP nonce put in. It counts while every generation it was built at is current (the
+same bytes as long as nothing it shows has changed, so it is kept whole, per viewer (``viewer``:
+role, masking, saved views; a person only while a reveal of theirs runs), address and time
+zone, and served again with this request's CSRF token, CSP nonce, signed-in name and poll token
+put in. It counts while every generation it was built at is current (the
 review work above; the *pages* generation that any other write a page shows bumps; the
 permissions'; Truedy's "a call changed" instant), until the earliest moment what it read stops
 being fresh (calls.upstream.cache.noting_freshness) or its rows change by themselves (a link
@@ -37,7 +38,7 @@ import zlib
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -56,8 +57,10 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 
-from calls.models import OutcomeCorrection, PersonalDataReveal, Review
+from calls.models import OutcomeCorrection, PersonalDataReveal, Review, SavedView
+from calls.services import roles
 from calls.upstream import cache, gateway, resilience
 from calls.upstream.cache import LISTS_CHANGED_KEY
 from calls.upstream.keys import PAGE_CACHE_PREFIX
@@ -138,38 +141,48 @@ def connect_signals() -> None:
 PERMISSIONS_GENERATION_KEY = f"{PAGE_CACHE_PREFIX}:permissions-generation"
 
 
-def prime_permissions(user: Any) -> None:
+def prime_permissions(user: Any) -> frozenset[str] | None:
     """Give ``user`` the permissions Django's ModelBackend would read for this request (two
-    queries) from the cache, where an earlier request of theirs left them.
+    queries) from the cache, where an earlier request of theirs left them; and return the names
+    of their groups (None with the cache down, or for nobody signed in).
 
     They count only at the permissions' generation they were read at: any change of a user's
     groups or permissions, of a group's permissions or of a user bumps it (``connect_signals``).
     A change that bypasses the ORM (raw SQL) shows within ``ENTRY_SECONDS``.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return
-    if hasattr(user, "_perm_cache"):
-        return  # this request read them already
+        return None
+    primed: Any = getattr(user, "_page_cache_groups", _UNREAD)
+    if primed is not _UNREAD:
+        return cast(frozenset[str] | None, primed)  # this request read them already
     key = f"{PAGE_CACHE_PREFIX}:permissions:{user.pk}"
     found = resilience.safe_get_many([PERMISSIONS_GENERATION_KEY, key])
     generation = found.get(PERMISSIONS_GENERATION_KEY)
     if generation is None:
         resilience.safe_add(PERMISSIONS_GENERATION_KEY, time.time_ns(), GENERATION_SECONDS)
-        return  # Django reads them itself
+        user._page_cache_groups = None
+        return None  # Django reads them itself
     entry = found.get(key)
     if (
         isinstance(entry, tuple)
-        and len(entry) == 4
+        and len(entry) == 5
         and entry[0] == generation
         and entry[1] == user.is_superuser
     ):
         user._user_perm_cache, user._group_perm_cache = set(entry[2]), set(entry[3])
         user._perm_cache = {*entry[2], *entry[3]}
-        return
+        user._page_cache_groups = entry[4]
+        return cast(frozenset[str], entry[4])
     backend = ModelBackend()
     own, groups = backend.get_user_permissions(user), backend.get_group_permissions(user)
-    entry = (generation, user.is_superuser, frozenset(own), frozenset(groups))
+    names = frozenset(user.groups.values_list("name", flat=True))
+    entry = (generation, user.is_superuser, frozenset(own), frozenset(groups), names)
     resilience.safe_set(key, entry, _entry_seconds())
+    user._page_cache_groups = names
+    return names
+
+
+_UNREAD = object()
 
 
 def bump_permissions(**_: Any) -> None:
@@ -191,6 +204,12 @@ NOT_SHOWN = frozenset({"AuditEvent", "WebhookEvent", "WorkerHeartbeat", "SyncCur
 # secret key, so nobody can put them in a transcript to have them replaced.
 CSRF_MARK = "csrf-" + salted_hmac("page_cache.csrf", "mark").hexdigest()[:40]
 NONCE_MARK = "nonce-" + salted_hmac("page_cache.nonce", "mark").hexdigest()[:40]
+# ... and for the viewer's name in the header, and a call page's poll token (signed for them).
+WHO_MARK = "who-" + salted_hmac("page_cache.who", "mark").hexdigest()[:40]
+POLL_MARK = "poll-" + salted_hmac("page_cache.poll", "mark").hexdigest()[:40]
+# The header's name (templates/base.html): an id, so one on a page, and what a page shows of
+# its calls is escaped (no "<"): nothing else on a page reads the same.
+_WHO_SPAN = '<span class="who" id="signed-in-as">{}</span>'
 # A masked CSRF token as Django renders it (``{% csrf_token %}``, the htmx header).
 _TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 
@@ -221,6 +240,8 @@ class PageBuild:
     bounds: list[float] = dataclasses.field(default_factory=list)
     noted: list[float] = dataclasses.field(default_factory=list)
     refused: bool = False
+    # Text of this viewer's own on the page (a token signed for them) -> the mark it becomes.
+    personal: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def until(self, moment: datetime | float | None) -> None:
         """What the page shows changes by itself at ``moment`` (gateway time, or time.time());
@@ -239,9 +260,9 @@ class PageBuild:
 PAGE_COOKIES = ("totals_open",)
 
 
-def page_key(request: HttpRequest, kind: str, *parts: Hashable) -> str:
-    """A page as this user asked for it: path, query, the htmx target, the time zone, the
-    cookies its template reads."""
+def page_key(request: HttpRequest, kind: str, *parts: Hashable, saved_views: bool = False) -> str:
+    """A page as this viewer asked for it (``viewer``; ``saved_views``: the page shows theirs):
+    path, query, the htmx target, the time zone, the cookies its template reads."""
     htmx = getattr(request, "htmx", None)
     asked = (
         (htmx.target, htmx.boosted, htmx.history_restore_request, htmx.trigger) if htmx else None
@@ -250,7 +271,7 @@ def page_key(request: HttpRequest, kind: str, *parts: Hashable) -> str:
     return entry_key(
         f"page:{kind}",
         (
-            getattr(request.user, "pk", None),
+            viewer(request, saved_views=saved_views),
             request.path,
             sorted(request.GET.lists()),
             asked,
@@ -263,9 +284,63 @@ def page_key(request: HttpRequest, kind: str, *parts: Hashable) -> str:
     )
 
 
-def kept_page(request: HttpRequest, key: str, check: Any = None) -> HttpResponse | PageBuild:
+def viewer(request: HttpRequest, *, saved_views: bool = False) -> tuple[Any, ...]:
+    """Whom a page is built for, as far as a list or call page can tell people apart: what
+    they may do and see (superuser, staff, permissions, groups: their role; their role's
+    masking), their saved views where the page shows them, and, while a reveal of theirs runs,
+    who they are. The rest that is theirs, the name in the header and the tokens, is marked in
+    a kept page and filled in for each request (``_marked``, ``_replay``). People alike in all
+    of it share kept pages: a team of one role reads each page once between changes.
+
+    With the cache down, or the permissions not read through it, each user is their own."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return ("nobody",)
+    groups = prime_permissions(user)
+    if groups is None:
+        return ("user", user.pk)
+    alike: tuple[Any, ...] = (
+        user.is_superuser,
+        user.is_staff,
+        user.is_active,
+        tuple(sorted(user.get_all_permissions())),
+        tuple(sorted(groups)),
+        roles.sees_personal_data(user),
+    )
+    if not roles.sees_personal_data(user):
+        end = cached_value(f"reveals-end:{user.pk}", lambda: reveals_end(user), start=False)
+        if end is not None and end > timezone.now():
+            alike += ("revealing", user.pk)
+    if saved_views:
+        alike += (tuple((view.pk, view.name, view.query) for view in saved_views_of(user)),)
+    return alike
+
+
+def saved_views_of(user: Any) -> list[SavedView]:
+    """``user``'s saved views, by name (the list's menu): from the cache at the pages'
+    generation, read once a request."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    found = getattr(user, "_page_cache_saved_views", None)
+    if found is None:
+        found = cached_value(
+            f"saved-views:{user.pk}",
+            lambda: list(SavedView.objects.filter(user=user).only("id", "name", "query")),
+            start=False,
+        )
+        user._page_cache_saved_views = found
+    return cast(list[SavedView], found)
+
+
+def kept_page(
+    request: HttpRequest,
+    key: str,
+    check: Any = None,
+    fills: Callable[[], dict[str, str]] | None = None,
+) -> HttpResponse | PageBuild:
     """The page kept under ``key`` as this request's response, else the ``PageBuild`` to build
-    it with (``check``: a value the page was built with, which must still be the same)."""
+    it with (``check``: a value the page was built with, which must still be the same;
+    ``fills``: this request's text for the marks its builds put in ``PageBuild.personal``)."""
     if _has_messages(request):
         return PageBuild(key, check, None)
     found = resilience.safe_get_many([key, *_GENERATION_KEYS])
@@ -277,7 +352,7 @@ def kept_page(request: HttpRequest, key: str, check: Any = None) -> HttpResponse
         and kept.check == check
         and time.time() < kept.until
     ):
-        return _replay(request, kept)
+        return _replay(request, kept, fills() if fills else {})
     if None in generations[:3]:  # a counter lost or never started: start it, keep nothing
         for name in _GENERATION_KEYS[:3]:
             resilience.safe_add(name, time.time_ns(), GENERATION_SECONDS)
@@ -307,7 +382,7 @@ def keep_page(request: HttpRequest, build: PageBuild, response: HttpResponse) ->
     def keep(rendered: HttpResponse) -> None:
         if _has_messages(request) or resilience.stale_reads():
             return
-        body = _marked(request, rendered.content)
+        body = _marked(request, rendered.content, build.personal)
         if body is None:
             return
         headers = tuple((name, value) for name, value in rendered.items())
@@ -347,8 +422,9 @@ def _bump_pages() -> None:
         resilience.safe_incr(PAGES_GENERATION_KEY, GENERATION_SECONDS)
 
 
-def cached_value(name: str, build: Callable[[], Any]) -> Any:
-    """A value every page shows (the open alerts' count), kept at the pages' generation."""
+def cached_value(name: str, build: Callable[[], Any], *, start: bool = True) -> Any:
+    """A value every page shows (the open alerts' count), kept at the pages' generation
+    (``start``: starting it if there is none; else the value is built and not kept)."""
     key = f"{PAGE_CACHE_PREFIX}:value:{name}"
     found = resilience.safe_get_many([PAGES_GENERATION_KEY, key])
     generation = found.get(PAGES_GENERATION_KEY)
@@ -357,7 +433,8 @@ def cached_value(name: str, build: Callable[[], Any]) -> Any:
         return entry[1]
     value = build()
     if generation is None:
-        resilience.safe_add(PAGES_GENERATION_KEY, time.time_ns(), GENERATION_SECONDS)
+        if start:
+            resilience.safe_add(PAGES_GENERATION_KEY, time.time_ns(), GENERATION_SECONDS)
     else:
         resilience.safe_set(key, (generation, value), _entry_seconds())
     return value
@@ -371,10 +448,13 @@ _GENERATION_KEYS = (
 )
 
 
-def _replay(request: HttpRequest, kept: KeptPage) -> HttpResponse:
+def _replay(request: HttpRequest, kept: KeptPage, fills: dict[str, str]) -> HttpResponse:
     values = {_CSRF: get_token(request).encode()}
     if _NONCE in kept.marks:
         values[_NONCE] = str(request.csp_nonce).encode()  # type: ignore[attr-defined]
+    if _WHO in kept.marks:
+        values[_WHO] = _WHO_SPAN.format(escape(request.user.get_username())).encode()
+    values |= {mark.encode(): text.encode() for mark, text in fills.items()}
     filled = [values[mark] for mark in kept.marks]
     gzipped = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
     if gzipped:
@@ -404,7 +484,8 @@ def _replay(request: HttpRequest, kept: KeptPage) -> HttpResponse:
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 _CSRF, _NONCE = CSRF_MARK.encode(), NONCE_MARK.encode()
-_MARKS = re.compile(re.escape(_CSRF) + b"|" + re.escape(_NONCE))
+_WHO, _POLL = WHO_MARK.encode(), POLL_MARK.encode()
+_MARKS = re.compile(b"|".join(re.escape(mark) for mark in (_CSRF, _NONCE, _WHO, _POLL)))
 _GZIP_LEVEL = 6  # Django's
 _FINAL_BLOCK = b"\x03\x00"  # an empty, final block of fixed codes
 
@@ -428,11 +509,16 @@ def _gzipped(kept: KeptPage, filled: list[bytes]) -> bytes:
     return b"".join(out)
 
 
-def _marked(request: HttpRequest, body: bytes) -> bytes | None:
-    """``body`` with this request's CSRF tokens and nonce replaced by the marks; None if it
-    holds a mark already (someone typed it: never keep such a page)."""
-    if CSRF_MARK.encode() in body or NONCE_MARK.encode() in body:
+def _marked(request: HttpRequest, body: bytes, personal: dict[str, str]) -> bytes | None:
+    """``body`` with this request's CSRF tokens and nonce, the viewer's name in the header and
+    their ``personal`` text replaced by the marks; None if it holds a mark already (someone
+    typed it: never keep such a page)."""
+    if _MARKS.search(body):
         return None
+    who = _WHO_SPAN.format(escape(request.user.get_username())).encode()
+    body = body.replace(who, _WHO)
+    for text, replaced_by in personal.items():
+        body = body.replace(text.encode(), replaced_by.encode())
     nonce = getattr(request, "_csp_nonce", None)
     if nonce:
         body = body.replace(str(nonce).encode(), NONCE_MARK.encode())

@@ -54,13 +54,20 @@ PLAYBACK_RATES = ("0.75", "1", "1.25", "1.5", "2")
 def call_detail(request: DashboardRequest, call_id: str) -> HttpResponse:
     """The call page, or the partial an htmx request targets; kept whole while nothing it
     shows can have changed (calls.services.page_cache), and audited every time it is served."""
-    kept = page_cache.kept_page(request, page_cache.page_key(request, "call"))
+    key = page_cache.page_key(request, "call")
+    kept = page_cache.kept_page(request, key, fills=lambda: _personal_fills(request, call_id))
     if isinstance(kept, HttpResponse):
         _audit_view(request, call_id, kept.status_code)
         return kept
     with page_cache.noting(kept):
         response = _call_detail(request, call_id, kept)
     return page_cache.keep_page(request, kept, response)
+
+
+def _personal_fills(request: DashboardRequest, call_id: str) -> dict[str, str]:
+    """What a kept call page (one viewer's, shared with people alike) gets for this viewer: the
+    token its polls send, signed for them."""
+    return {page_cache.POLL_MARK: audit.poll_token(request, call_id)}
 
 
 def _call_detail(
@@ -90,6 +97,7 @@ def _call_detail(
         request.user, context["recording_state"]
     )
     context |= _review_work(request, shown.call, context["moment_turn"])
+    build.personal[context["poll_token"]] = page_cache.POLL_MARK
     # An unreadable ?t= or ?turns= still shows the call, from the start, saying why (and a 400).
     status = 400 if context["moment_error"] or context["turns_error"] else 200
     response = render(request, "calls/call_detail.html", context, status=status)
@@ -221,7 +229,8 @@ def _call_context(
         "recording_expires": recording_expiry(call),
         # A live or processing call follows the list's live updates (calls/services/live.py).
         "live_progress": live.progress_text(call, now),
-        "poll_headers": json.dumps({audit.POLL_HEADER: audit.poll_token(request, call.id)}),
+        "poll_token": (poll := audit.poll_token(request, call.id)),
+        "poll_headers": json.dumps({audit.POLL_HEADER: poll}),
         "talk_turns": len(call.transcript or ()),
     }
 

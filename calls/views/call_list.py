@@ -48,7 +48,8 @@ def call_list(request: DashboardRequest) -> HttpResponse:
     while nothing it shows can have changed: the key holds today's date (the presets), the
     check the archive's state (whether it may answer, and what the page says of it)."""
     now = gateway.now()
-    key = page_cache.page_key(request, "list", now.astimezone(request.viewer_zone).date())
+    today = now.astimezone(request.viewer_zone).date()
+    key = page_cache.page_key(request, "list", today, saved_views=True)
     currency = archive_currency(now)
     check = (currency.current and currency.holds_since, currency.why_not())
     kept = page_cache.kept_page(request, key, check)

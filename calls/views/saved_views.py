@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from calls.forms import CallFilterForm, describe_errors
 from calls.models import SavedView
+from calls.services import page_cache
 from calls.views.rendering import DashboardRequest
 
 # Both are CharFields, which always have a max_length.
@@ -29,9 +30,7 @@ MAX_VIEWS_PER_USER = 100
 
 def views_of(user: User | AnonymousUser) -> list[SavedView]:
     """The user's saved views for the menu, by name."""
-    if not user.is_authenticated:
-        return []
-    return list(SavedView.objects.filter(user=user).only("id", "name", "query"))
+    return page_cache.saved_views_of(user)
 
 
 def canonical_query(text: str, request: DashboardRequest) -> str | None:

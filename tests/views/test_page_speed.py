@@ -270,3 +270,110 @@ def test_a_kept_page_gzipped_in_pieces_is_one_valid_gzip(staff_client, frozen_si
     secret = staff_client.cookies["csrftoken"].value
     assert tokens and all(_unmask_cipher_token(token) == secret for token in tokens)
     assert page_cache.CSRF_MARK not in html and page_cache.NONCE_MARK not in html
+
+
+# --- shared by people alike ----------------------------------------------------------------------
+
+SIGNED_IN_AS = '<span class="who" id="signed-in-as">{}</span>'
+WHO = re.compile(r'<span class="who" id="signed-in-as">([^<]*)</span>')
+
+
+def test_people_of_one_role_share_a_kept_list_each_with_their_own_name_and_token(
+    frozen_simulator, django_user_model
+):
+    rita = signed_in(person(django_user_model, "rita", "Reviewer"))
+    rex = signed_in(person(django_user_model, "rex", "Reviewer"))
+    first = warm(rita, LIST).content.decode()
+    rex.get(ENDED)  # his session, CSRF cookie, permissions and saved views read once
+    shared = served_whole(rex, LIST, 3)  # rita's kept page: no list read, no rows built
+    assert WHO.findall(first) == ["rita"] and WHO.findall(shared) == ["rex"]
+    assert without_tokens(shared).replace(">rex<", ">rita<") == without_tokens(first)
+    secret = rex.cookies["csrftoken"].value
+    tokens = set(TOKEN.findall(shared))
+    assert tokens and all(_unmask_cipher_token(token) == secret for token in tokens)
+    assert page_cache.WHO_MARK not in shared and page_cache.CSRF_MARK not in shared
+
+
+def test_people_of_one_role_share_a_kept_call_page_and_both_are_audited(
+    frozen_simulator, django_user_model, ended_call_url
+):
+    rita = signed_in(person(django_user_model, "rita", "Reviewer"))
+    rex = signed_in(person(django_user_model, "rex", "Reviewer"))
+    warm(rita, ended_call_url)
+    rex.get(ENDED)
+    page = served_whole(rex, ended_call_url, 6)  # his view is audited: a row of his own
+    assert WHO.findall(page) == ["rex"]
+    call_id = ended_call_url.split("/")[2]
+    viewers = AuditEvent.objects.filter(action=AuditAction.VIEW_CALL, call_id=call_id)
+    assert {event.user.username for event in viewers if event.user} >= {"rita", "rex"}
+
+
+def test_a_name_to_be_escaped_is_escaped_in_a_shared_page(frozen_simulator, django_user_model):
+    rita = signed_in(person(django_user_model, "rita", "Reviewer"))
+    odd = signed_in(person(django_user_model, "o'brien+1@x", "Reviewer"))
+    warm(rita, LIST)
+    odd.get(ENDED)
+    assert WHO.findall(odd.get(LIST).content.decode()) == ["o&#x27;brien+1@x"]
+
+
+def test_people_of_other_roles_never_share_a_kept_page(
+    frozen_simulator, django_user_model, ended_call_url
+):
+    rita = signed_in(person(django_user_model, "rita", "Reviewer"))
+    ada = signed_in(person(django_user_model, "ada", "Admin"))
+    vic = signed_in(person(django_user_model, "vic", "Viewer"))
+    assert "Your role" not in warm(rita, ended_call_url).content.decode()
+    ada.get(ENDED)
+    assert WHO.findall(rebuilt(ada, ended_call_url)) == ["ada"]  # never rita's kept page
+    vic.get(ENDED)
+    assert "Your role (Viewer) can read reviews" in rebuilt(vic, ended_call_url)
+
+
+def test_a_users_saved_views_never_show_on_a_teammates_list(frozen_simulator, django_user_model):
+    rita = signed_in(person(django_user_model, "rita", "Reviewer"))
+    rex = signed_in(person(django_user_model, "rex", "Reviewer"))
+    rita.post("/calls/saved-views/", {"name": "Mornings of rita", "query": "tz=UTC"})
+    assert "Mornings of rita" in warm(rita, LIST).content.decode()
+    for _ in range(3):
+        assert "Mornings of rita" not in rex.get(LIST).content.decode()
+
+
+def test_a_reveal_stays_with_the_one_who_revealed(frozen_simulator, django_user_model, settings):
+    settings.PERSONAL_DATA_MASKED_FOR = ["Viewer", "Admin"]
+    archive_pii()
+    url = f"/calls/{PII_CALL_ID}/"
+    ada = signed_in(person(django_user_model, "ada", "Admin"))
+    alan = signed_in(person(django_user_model, "alan", "Admin"))
+    assert leaked(warm(ada, url).content.decode()) == []
+    assert leaked(warm(alan, url).content.decode()) == []
+    ada.post(f"{url}reveal", {"reason": "Customer asked for a refund (ticket 8812)"})
+    for _ in range(3):
+        assert CARD in ada.get(url).content.decode()
+        assert leaked(alan.get(url).content.decode()) == []
+        assert leaked(alan.get(LIST).content.decode()) == []
+
+
+def test_a_kept_page_gets_this_viewers_own_poll_token(rf, django_user_model):
+    """The marks a view puts in ``PageBuild.personal`` are filled per request (``fills``)."""
+    from django.http import HttpResponse
+
+    rita, rex = (person(django_user_model, name, "Reviewer") for name in ("rita", "rex"))
+
+    def asked(user):
+        request = rf.get("/calls/x/")
+        request.user = user
+        request.META["CSRF_COOKIE"] = "s" * 32
+        return request
+
+    key = page_cache.entry_key("page:test", ("one page",))
+    for _ in range(2):  # the first starts the generations
+        build = page_cache.kept_page(asked(rita), key)
+    assert isinstance(build, page_cache.PageBuild)
+    build.personal["token-of-rita"] = page_cache.POLL_MARK
+    body = f'{SIGNED_IN_AS.format("rita")}<span class="who">rita</span><i title="token-of-rita">'
+    page_cache.keep_page(asked(rita), build, HttpResponse(body))
+    served = page_cache.kept_page(asked(rex), key, fills=lambda: {page_cache.POLL_MARK: "rex's"})
+    assert not isinstance(served, page_cache.PageBuild)
+    # Only the header's name is the viewer's: a speaker of the same name in a transcript stays.
+    expected = f'{SIGNED_IN_AS.format("rex")}<span class="who">rita</span><i title="rex\'s">'
+    assert served.content.decode() == expected

@@ -24,7 +24,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -45,7 +45,7 @@ from calls.models import (
     ScorecardVersion,
     WebhookEvent,
 )
-from calls.services import audit
+from calls.services import audit, page_cache
 from calls.services.automatic_checks import CallFacts, CheckResult, run_check
 from calls.truedy.records import Call
 
@@ -315,12 +315,25 @@ def _newest_ids() -> QuerySet[ScorecardVersion, Any]:
     return ScorecardVersion.objects.filter(id=newest.values("id")[:1]).values("id")
 
 
+def _current_versions() -> list[ScorecardVersion]:
+    """Every scorecard's current version with its questions, as every call page reads them:
+    from the cache while no write of the app's models changed them (the pages' generation:
+    a new version, its questions in the same transaction, a scorecard retired)."""
+    return cast(
+        list[ScorecardVersion],
+        page_cache.cached_value(
+            "scorecard-versions",
+            lambda: list(_with_questions(ScorecardVersion.objects.current())),
+        ),
+    )
+
+
 def applicable_versions(
     agent_id: str | None, *, every_agent: bool = False
 ) -> list[ScorecardVersion]:
     """The current version of every active scorecard that applies to calls of ``agent_id``
     (``every_agent``: whatever agents they apply to), with their questions, by name."""
-    current = _with_questions(ScorecardVersion.objects.current())
+    current = _current_versions()
     found = [version for version in current if every_agent or version.applies_to(agent_id)]
     return sorted(found, key=lambda version: (version.name.casefold(), version.pk))
 

@@ -58,8 +58,17 @@ class Carried:
 
 
 def carried(request: DashboardRequest) -> Carried:
-    """Read the list query and the queue from the URL. A sample's own filters stand for the
-    list: the sample is of that view, whatever else the URL says."""
+    """Read the list query and the queue from the URL (once a request: the call page's panels
+    each ask). A sample's own filters stand for the list: the sample is of that view, whatever
+    else the URL says."""
+    found = getattr(request, "_carried", None)
+    if isinstance(found, Carried) and found.user is request.user:
+        return found
+    request._carried = found = _read_carried(request)  # type: ignore[attr-defined]
+    return found
+
+
+def _read_carried(request: DashboardRequest) -> Carried:
     data = request.GET
     queue_form = QueueForm(data)
     list_data: QueryDict = data

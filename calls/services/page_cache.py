@@ -141,22 +141,25 @@ def connect_signals() -> None:
 PERMISSIONS_GENERATION_KEY = f"{PAGE_CACHE_PREFIX}:permissions-generation"
 
 
-def prime_permissions(user: Any) -> frozenset[str] | None:
+def prime_permissions(user: Any, reads: dict[str, Any] | None = None) -> frozenset[str] | None:
     """Give ``user`` the permissions Django's ModelBackend would read for this request (two
     queries) from the cache, where an earlier request of theirs left them; and return the names
     of their groups (None with the cache down, or for nobody signed in).
 
     They count only at the permissions' generation they were read at: any change of a user's
     groups or permissions, of a group's permissions or of a user bumps it (``connect_signals``).
-    A change that bypasses the ORM (raw SQL) shows within ``ENTRY_SECONDS``.
+    A change that bypasses the ORM (raw SQL) shows within ``ENTRY_SECONDS``. ``reads``: the
+    cache's answers already read for this request (``_reads``), else one round trip.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     primed: Any = getattr(user, "_page_cache_groups", _UNREAD)
     if primed is not _UNREAD:
         return cast(frozenset[str] | None, primed)  # this request read them already
-    key = f"{PAGE_CACHE_PREFIX}:permissions:{user.pk}"
-    found = resilience.safe_get_many([PERMISSIONS_GENERATION_KEY, key])
+    key = _permissions_key(user.pk)
+    found = reads
+    if found is None:
+        found = resilience.safe_get_many([PERMISSIONS_GENERATION_KEY, key])
     generation = found.get(PERMISSIONS_GENERATION_KEY)
     if generation is None:
         resilience.safe_add(PERMISSIONS_GENERATION_KEY, time.time_ns(), GENERATION_SECONDS)
@@ -183,6 +186,10 @@ def prime_permissions(user: Any) -> frozenset[str] | None:
 
 
 _UNREAD = object()
+
+
+def _permissions_key(user_pk: Any) -> str:
+    return f"{PAGE_CACHE_PREFIX}:permissions:{user_pk}"
 
 
 def bump_permissions(**_: Any) -> None:
@@ -296,7 +303,8 @@ def viewer(request: HttpRequest, *, saved_views: bool = False) -> tuple[Any, ...
     user = request.user
     if not getattr(user, "is_authenticated", False):
         return ("nobody",)
-    groups = prime_permissions(user)
+    reads = _reads(user)
+    groups = prime_permissions(user, reads)
     if groups is None:
         return ("user", user.pk)
     alike: tuple[Any, ...] = (
@@ -308,17 +316,38 @@ def viewer(request: HttpRequest, *, saved_views: bool = False) -> tuple[Any, ...
         roles.sees_personal_data(user),
     )
     if not roles.sees_personal_data(user):
-        end = cached_value(f"reveals-end:{user.pk}", lambda: reveals_end(user), start=False)
+        end = cached_value(
+            f"reveals-end:{user.pk}", lambda: reveals_end(user), start=False, reads=reads
+        )
         if end is not None and end > timezone.now():
             alike += ("revealing", user.pk)
     if saved_views:
-        alike += (tuple((view.pk, view.name, view.query) for view in saved_views_of(user)),)
+        views = saved_views_of(user, reads)
+        alike += (tuple((view.pk, view.name, view.query) for view in views),)
     return alike
 
 
-def saved_views_of(user: Any) -> list[SavedView]:
+def _reads(user: Any) -> dict[str, Any]:
+    """What a page view reads from the cache before it can look for its kept page, in one
+    round trip, once a request: the generations, the user's permissions, their saved views and
+    their reveals' end (the Redis round trip is most of a kept page's cost)."""
+    found = getattr(user, "_page_cache_reads", None)
+    if found is None:
+        found = resilience.safe_get_many(
+            [
+                *_GENERATION_KEYS,
+                _permissions_key(user.pk),
+                _value_key(f"saved-views:{user.pk}"),
+                _value_key(f"reveals-end:{user.pk}"),
+            ]
+        )
+        user._page_cache_reads = found
+    return cast(dict[str, Any], found)
+
+
+def saved_views_of(user: Any, reads: dict[str, Any] | None = None) -> list[SavedView]:
     """``user``'s saved views, by name (the list's menu): from the cache at the pages'
-    generation, read once a request."""
+    generation, read once a request (``reads``: as ``cached_value``)."""
     if not getattr(user, "is_authenticated", False):
         return []
     found = getattr(user, "_page_cache_saved_views", None)
@@ -327,6 +356,7 @@ def saved_views_of(user: Any) -> list[SavedView]:
             f"saved-views:{user.pk}",
             lambda: list(SavedView.objects.filter(user=user).only("id", "name", "query")),
             start=False,
+            reads=reads,
         )
         user._page_cache_saved_views = found
     return cast(list[SavedView], found)
@@ -343,7 +373,11 @@ def kept_page(
     ``fills``: this request's text for the marks its builds put in ``PageBuild.personal``)."""
     if _has_messages(request):
         return PageBuild(key, check, None)
-    found = resilience.safe_get_many([key, *_GENERATION_KEYS])
+    read = getattr(request.user, "_page_cache_reads", None)  # by ``viewer``, for ``page_key``
+    if read is None:
+        found = resilience.safe_get_many([key, *_GENERATION_KEYS])
+    else:
+        found = {**read, **resilience.safe_get_many([key])}
     generations = tuple(found.get(name) for name in _GENERATION_KEYS)
     kept = found.get(key)
     if (
@@ -422,11 +456,14 @@ def _bump_pages() -> None:
         resilience.safe_incr(PAGES_GENERATION_KEY, GENERATION_SECONDS)
 
 
-def cached_value(name: str, build: Callable[[], Any], *, start: bool = True) -> Any:
+def cached_value(
+    name: str, build: Callable[[], Any], *, start: bool = True, reads: dict[str, Any] | None = None
+) -> Any:
     """A value every page shows (the open alerts' count), kept at the pages' generation
-    (``start``: starting it if there is none; else the value is built and not kept)."""
-    key = f"{PAGE_CACHE_PREFIX}:value:{name}"
-    found = resilience.safe_get_many([PAGES_GENERATION_KEY, key])
+    (``start``: starting it if there is none; else the value is built and not kept;
+    ``reads``: the cache's answers already read for this request, ``_reads``)."""
+    key = _value_key(name)
+    found = reads if reads is not None else resilience.safe_get_many([PAGES_GENERATION_KEY, key])
     generation = found.get(PAGES_GENERATION_KEY)
     entry = found.get(key)
     if generation is not None and isinstance(entry, tuple) and entry[0] == generation:
@@ -438,6 +475,10 @@ def cached_value(name: str, build: Callable[[], Any], *, start: bool = True) -> 
     else:
         resilience.safe_set(key, (generation, value), _entry_seconds())
     return value
+
+
+def _value_key(name: str) -> str:
+    return f"{PAGE_CACHE_PREFIX}:value:{name}"
 
 
 _GENERATION_KEYS = (

@@ -7,11 +7,14 @@ the page react. Playwright never downloads a browser here: it launches ``/usr/bi
 """
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
 from django.test import Client
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -87,14 +90,44 @@ class ConsoleWatch:
                 self.errors.append(text)
 
 
+class InFlight:
+    """Requests the live server is still answering. Closing the browser does not stop them: a
+    request that was on its way (an htmx swap, the totals) goes on reading the database while
+    the test's teardown flushes it, and SQLite's shared in-memory database then refuses the
+    flush ("database table is locked"), failing the next test too."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def started(self, **_):
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **_):
+        with self.lock:
+            self.count = max(0, self.count - 1)
+
+    def wait_until_idle(self, seconds: float = 10.0) -> None:
+        give_up = time.monotonic() + seconds
+        while self.count and time.monotonic() < give_up:
+            time.sleep(0.02)
+
+
+IN_FLIGHT = InFlight()
+request_started.connect(IN_FLIGHT.started, dispatch_uid="e2e.in_flight.started")
+request_finished.connect(IN_FLIGHT.finished, dispatch_uid="e2e.in_flight.finished")
+
+
 @pytest.fixture
 def console():
     return ConsoleWatch()
 
 
 @pytest.fixture
-def browser_context(browser, live_server, frozen_simulator, console):
-    """A fresh context (cookies, storage) per test, in Berlin, its `tz` cookie already set."""
+def browser_context(browser, transactional_db, live_server, frozen_simulator, console):
+    """A fresh context (cookies, storage) per test, in Berlin, its `tz` cookie already set;
+    closed, and the live server's last requests answered, before the database is flushed."""
     context = browser.new_context(
         base_url=live_server.url, viewport=DESKTOP, timezone_id=ZONE, locale="en-GB"
     )
@@ -102,6 +135,7 @@ def browser_context(browser, live_server, frozen_simulator, console):
     context.set_default_timeout(10_000)
     yield context
     context.close()
+    IN_FLIGHT.wait_until_idle()  # before the database is flushed under them
     assert console.errors == [], "the browser console reported errors"
 
 
